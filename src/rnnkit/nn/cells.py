@@ -1,0 +1,188 @@
+"""The classic cells: Elman RNN, LSTM and GRU, with torch.nn's equations and parameters.
+
+Each is a :class:`~rnnkit.nn.cell.CellSpec` (the equations) plus a drop-in replacement for the
+torch.nn cell of the same name (a :class:`~rnnkit.nn.cell.RecurrentCell` holding the parameters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rnnkit.nn.cell import CellSpec, RecurrentCell, State
+
+__all__ = ["GRUCell", "GRUSpec", "LSTMCell", "LSTMSpec", "RNNCell", "RNNSpec"]
+
+_NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
+
+
+class RNNSpec(CellSpec):
+    r"""Elman RNN: :math:`h_t = \sigma(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`.
+
+    Args:
+        nonlinearity: ``"tanh"`` or ``"relu"`` (:math:`\sigma`).
+    """
+
+    num_gates = 1
+    state_names = ("h",)
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias)
+        if nonlinearity not in _NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        self.activation = _NONLINEARITIES[nonlinearity]
+
+    @property
+    def fused_mode(self) -> str:  # type: ignore[override]
+        return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
+
+    def step(self, params: Mapping[str, Tensor], x_proj: Tensor, state: State) -> State:
+        (h,) = state
+        return (self.activation(torch.addmm(x_proj, h, params["weight_hh"].t())),)  # (N, H)
+
+    def extra_repr(self) -> str:
+        return "" if self.nonlinearity == "tanh" else f"nonlinearity={self.nonlinearity!r}"
+
+
+class LSTMSpec(CellSpec):
+    r"""Long short-term memory, gate order i, f, g, o as in torch.nn.
+
+    .. math::
+        \begin{array}{ll}
+        i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+        f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+        g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+        o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+        c_t = f_t \odot c_{t-1} + i_t \odot g_t \\
+        h_t = o_t \odot \tanh(c_t) \quad (\text{then } h_t = W_{hr} h_t \text{ if proj\_size} > 0)
+        \end{array}
+
+    Args:
+        proj_size: P > 0 adds ``weight_hr (P, H)`` and makes ``h`` of size P (``c`` stays H).
+    """
+
+    num_gates = 4
+    state_names = ("h", "c")
+    fused_mode = "LSTM"
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, proj_size: int = 0
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias)
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"proj_size must be an int >= 0, got {proj_size!r}")
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}"
+            )
+        self.proj_size = proj_size
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes = super().parameter_shapes()
+        if self.proj_size:
+            shapes["weight_hr"] = (self.proj_size, self.hidden_size)
+        return shapes
+
+    def state_sizes(self) -> tuple[int, ...]:
+        return (self.proj_size or self.hidden_size, self.hidden_size)
+
+    def step(self, params: Mapping[str, Tensor], x_proj: Tensor, state: State) -> State:
+        h, c = state
+        gates = torch.addmm(x_proj, h, params["weight_hh"].t())  # (N, 4H)
+        i, f, g, o = gates.chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, H)
+        h = torch.sigmoid(o) * torch.tanh(c)  # (N, H)
+        if self.proj_size:
+            h = h @ params["weight_hr"].t()  # (N, P)
+        return h, c
+
+    def extra_repr(self) -> str:
+        return f"proj_size={self.proj_size}" if self.proj_size else ""
+
+
+class GRUSpec(CellSpec):
+    r"""Gated recurrent unit, gate order r, z, n as in torch.nn (``b_hn`` inside the reset product).
+
+    .. math::
+        \begin{array}{ll}
+        r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+        z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
+        n_t = \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+        \end{array}
+    """
+
+    num_gates = 3
+    state_names = ("h",)
+    fused_mode = "GRU"
+
+    def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        return F.linear(x, params["weight_ih"], params.get("bias_ih"))  # (..., 3H)
+
+    def step(self, params: Mapping[str, Tensor], x_proj: Tensor, state: State) -> State:
+        (h,) = state
+        hidden = F.linear(h, params["weight_hh"], params.get("bias_hh"))  # (N, 3H)
+        x_r, x_z, x_n = x_proj.chunk(3, dim=1)
+        h_r, h_z, h_n = hidden.chunk(3, dim=1)
+        r = torch.sigmoid(x_r + h_r)
+        z = torch.sigmoid(x_z + h_z)
+        n = torch.tanh(x_n + r * h_n)
+        return (n + z * (h - n),)  # (N, H)
+
+
+class RNNCell(RecurrentCell):
+    """Drop-in replacement for :class:`torch.nn.RNNCell` (see :class:`RNNSpec`).
+
+    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
+    Outputs: ``h' (N, H) or (H,)``.
+    """
+
+    spec_class = RNNSpec
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype, nonlinearity=nonlinearity)
+        self.nonlinearity = nonlinearity
+
+
+class LSTMCell(RecurrentCell):
+    """Drop-in replacement for :class:`torch.nn.LSTMCell` (see :class:`LSTMSpec`).
+
+    Inputs: ``input (N, F) or (F,)``, ``(h, c)`` each ``(N, H) or (H,)`` (zeros if omitted).
+    Outputs: ``(h', c')``.
+    """
+
+    spec_class = LSTMSpec
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+
+class GRUCell(RecurrentCell):
+    """Drop-in replacement for :class:`torch.nn.GRUCell` (see :class:`GRUSpec`).
+
+    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
+    Outputs: ``h' (N, H) or (H,)``.
+    """
+
+    spec_class = GRUSpec
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype)

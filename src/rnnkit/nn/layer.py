@@ -1,0 +1,386 @@
+"""RecurrentLayer: any cell, stacked, in one or both directions, with torch.nn's interface.
+
+The layer owns every parameter under torch.nn's names (``weight_ih_l0``, ``bias_hh_l1_reverse``,
+``weight_hr_l0``, ...), created and initialised in torch.nn's order, so state_dicts move both ways
+between rnnkit and torch.nn. ``forward`` runs one of two paths and records which in ``last_path``:
+
+* **fast**: torch's fused kernel (:mod:`rnnkit.nn.fused`), when the configuration is exactly what
+  it computes;
+* **explicit**: the generic driver (:mod:`rnnkit.nn.driver`), for every cell and option.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import ClassVar, Literal
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from rnnkit.nn import fused
+from rnnkit.nn.cell import CellSpec, State, _check_dtype_device
+from rnnkit.nn.driver import length_mask, run_layers
+
+__all__ = ["Path", "RecurrentLayer"]
+
+Path = Literal["auto", "fast", "explicit"]
+
+
+class RecurrentLayer(nn.Module):
+    """A stack of recurrent layers built from one :class:`~rnnkit.nn.cell.CellSpec`.
+
+    Subclasses set ``spec_class``. Keyword arguments the common ones do not cover go to the spec.
+
+    Args:
+        input_size: F, features per step.
+        hidden_size: H, units per layer and direction.
+        num_layers: stacked layers; layer k > 0 reads layer k-1's output.
+        bias: whether the cells have bias vectors.
+        batch_first: inputs and outputs are ``(N, L, *)`` instead of ``(L, N, *)``.
+        dropout: dropout on every layer's output except the last, in training only.
+        bidirectional: D = 2 runs a second stack of cells from the last step to the first.
+        path: ``"auto"`` (fast when possible), ``"fast"`` (error if impossible) or ``"explicit"``.
+
+    Inputs: ``input, hx=None, lengths=None``
+        * input: ``(L, N, F)``, ``(N, L, F)`` if batch_first, ``(L, F)`` unbatched, or a
+          :class:`~torch.nn.utils.rnn.PackedSequence`.
+        * hx: initial state, ``(D*num_layers, N, H_out)`` (``(D*num_layers, H_out)`` unbatched);
+          for cells with several state tensors (LSTM) a tuple of them. Zeros when omitted.
+        * lengths: ``(N,)`` valid steps of each padded sequence, 1 <= lengths <= L.
+
+    Outputs: ``output, h_n`` (or ``output, (h_n, c_n)``)
+        * output: ``(L, N, D*H_out)`` (``(N, L, D*H_out)`` if batch_first), the last layer's
+          outputs, zero on padded steps; packed if the input was.
+        * h_n, c_n: ``(D*num_layers, N, S)``, the final states; with lengths, each sequence's
+          last valid step (the reverse direction's final state is at its first step).
+    """
+
+    spec_class: ClassVar[type[CellSpec]]
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        path: Path = "auto",
+        **spec_options,
+    ) -> None:
+        super().__init__()
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
+            raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not (
+            0 <= dropout <= 1
+        ):
+            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
+        for name, flag in (("batch_first", batch_first), ("bidirectional", bidirectional)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be a bool, got {flag!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"dropout={dropout} acts between stacked layers, so it has no effect with "
+                "num_layers=1",
+                stacklevel=2,
+            )
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.path: Path = path  # validated by the property setter
+        self.last_path: str | None = None
+        self.last_path_reason: str = "no forward pass yet"
+
+        first = self.spec_class(input_size, hidden_size, bias, **spec_options)
+        upper_input = first.output_size * self.num_directions
+        self.specs: list[CellSpec] = [first] + [
+            self.spec_class(upper_input, hidden_size, bias, **spec_options)
+            for _ in range(num_layers - 1)
+        ]
+        self._layer_names: list[list[dict[str, str]]] = []  # [layer][direction] base -> full
+        self._flat_weights_names: list[str] = []
+        for layer, spec in enumerate(self.specs):
+            directions = []
+            for direction in range(self.num_directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                names = {}
+                for base, shape in spec.parameter_shapes().items():
+                    full = base + suffix
+                    empty = torch.empty(shape, device=device, dtype=dtype)
+                    self.register_parameter(full, nn.Parameter(empty))
+                    names[base] = full
+                    self._flat_weights_names.append(full)
+                directions.append(names)
+            self._layer_names.append(directions)
+        self.reset_parameters()
+
+    # -- configuration ------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @path.setter
+    def path(self, value: Path) -> None:
+        if value not in ("auto", "fast", "explicit"):
+            raise ValueError(f"path must be 'auto', 'fast' or 'explicit', got {value!r}")
+        self._path = value
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        return self.specs[0].state_sizes()
+
+    @property
+    def output_size(self) -> int:
+        """Features of ``output``: D * H_out."""
+        return self.specs[-1].output_size * self.num_directions
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """Parameters grouped per layer and direction, as torch.nn's ``all_weights``."""
+        return [
+            [getattr(self, full) for full in names.values()]
+            for directions in self._layer_names
+            for names in directions
+        ]
+
+    def cell_parameters(self, layer: int, direction: int = 0) -> dict[str, Tensor]:
+        """One cell's parameters keyed by base name (``weight_ih``, ...)."""
+        names = self._layer_names[layer][direction]
+        return {base: getattr(self, full) for base, full in names.items()}
+
+    def reset_parameters(self) -> None:
+        for layer, spec in enumerate(self.specs):
+            for direction in range(self.num_directions):
+                spec.reset_parameters(self.cell_parameters(layer, direction))
+
+    def flatten_parameters(self) -> None:
+        """Lay the weights out in one cuDNN buffer (GPU fast path only; a no-op elsewhere)."""
+        mode = self.specs[0].fused_mode
+        if mode is not None:
+            proj = getattr(self.specs[0], "proj_size", 0)
+            fused.flatten_for_cudnn(
+                mode, self._flat_weights, self.input_size, self.hidden_size, proj,
+                self.num_layers, self.bias, self.bidirectional,
+            )
+
+    def _apply(self, fn, recurse=True):
+        result = super()._apply(fn, recurse)
+        self.flatten_parameters()
+        return result
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False}
+        for name, default in defaults.items():
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        extra = self.specs[0].extra_repr()
+        if extra:
+            text += f", {extra}"
+        if self.path != "auto":
+            text += f", path={self.path!r}"
+        return text
+
+    # -- path choice ----------------------------------------------------------------------------
+    def explicit_reason(self) -> str | None:
+        """Why this configuration cannot use a fused kernel, or None if it can."""
+        mode = self.specs[0].fused_mode
+        if mode is None:
+            return f"{type(self.specs[0]).__name__} has no fused torch kernel"
+        return None
+
+    def _choose_path(self, x: Tensor) -> tuple[str, str]:
+        if self.path == "explicit":
+            return "explicit", "path='explicit' was requested"
+        reason = self.explicit_reason()
+        if reason is not None:
+            if self.path == "fast":
+                raise ValueError(f"path='fast' was requested but is impossible: {reason}")
+            return "explicit", reason
+        backend = "cuDNN" if x.is_cuda and torch.backends.cudnn.enabled else "ATen/oneDNN"
+        return "fast", (
+            f"torch's fused {self.specs[0].fused_mode} kernel ({backend}) computes exactly "
+            "this configuration; it runs on this module's own parameters"
+        )
+
+    def explain(self) -> str:
+        """Which execution path the last forward pass took, and why."""
+        if self.last_path is None:
+            reason = self.explicit_reason()
+            if self.path == "explicit" or reason is not None:
+                why = reason or "path='explicit' was requested"
+                return f"{type(self).__name__}: will run the explicit path: {why}"
+            return f"{type(self).__name__}: will run the fast path (torch's fused kernel)"
+        return f"{type(self).__name__}: ran the {self.last_path} path: {self.last_path_reason}"
+
+    # -- forward --------------------------------------------------------------------------------
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: Tensor | State | None = None,
+        lengths: Tensor | None = None,
+    ):
+        name = type(self).__name__
+        if isinstance(input, PackedSequence):
+            if lengths is not None:
+                raise ValueError(f"{name}: a PackedSequence carries its lengths; pass no lengths=")
+            return self._forward_packed(input, hx)
+        if not isinstance(input, Tensor) or input.dim() not in (2, 3):
+            found = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+            layout = "(N, L, F)" if self.batch_first else "(L, N, F)"
+            raise ValueError(
+                f"{name}: expected input of shape {layout} or (L, F) unbatched, found {found}"
+            )
+        self._check_input(input)
+        batched = input.dim() == 3
+        if batched:
+            x = input.transpose(0, 1) if self.batch_first else input  # (L, N, F)
+        else:
+            if lengths is not None:
+                raise ValueError(f"{name}: lengths= needs batched input, found unbatched (L, F)")
+            x = input.unsqueeze(1)
+        seq_len, batch = x.shape[0], x.shape[1]
+        states = self._initial_states(hx, batch, batched, x)
+        lengths = self._check_lengths(lengths, batch, seq_len)
+
+        path, self.last_path_reason = self._choose_path(x)
+        self.last_path = path
+        if path == "fast" and lengths is not None:
+            packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
+            packed_out, finals = self._run_fused_packed(packed, states)
+            output, _ = pad_packed_sequence(packed_out, total_length=seq_len)
+        elif path == "fast":
+            output, finals = fused.run_fused(
+                self.specs[0].fused_mode, x, states, self._flat_weights, self.bias,
+                self.num_layers, self.dropout, self.training, self.bidirectional,
+            )
+        else:
+            mask = None if lengths is None else length_mask(lengths.to(x.device), seq_len)
+            output, finals = self._run_explicit(x, states, mask)
+
+        if batched:
+            output = output.transpose(0, 1) if self.batch_first else output
+        else:
+            output = output.squeeze(1)
+            finals = tuple(s.squeeze(1) for s in finals)
+        return output, self._format_state(finals)
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        self._check_input(packed.data)
+        batch = int(packed.batch_sizes[0])
+        states = self._initial_states(hx, batch, True, packed.data)
+        path, self.last_path_reason = self._choose_path(packed.data)
+        self.last_path = path
+        if path == "fast":
+            output, finals = self._run_fused_packed(packed, states)
+            return output, self._format_state(finals)
+        x, lengths = pad_packed_sequence(packed)  # (L, N, F), original batch order
+        out, finals = self._run_explicit(x, states, length_mask(lengths.to(x.device), x.shape[0]))
+        if packed.sorted_indices is not None:
+            out = out.index_select(1, packed.sorted_indices)
+        steps = torch.arange(out.shape[1], device=out.device)
+        valid = steps[None, :] < packed.batch_sizes.to(out.device)[:, None]  # (L, N)
+        output = PackedSequence(
+            out[valid], packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        )
+        return output, self._format_state(finals)
+
+    def _run_fused_packed(self, packed: PackedSequence, states: tuple[Tensor, ...]):
+        return fused.run_fused_packed(
+            self.specs[0].fused_mode, packed, states, self._flat_weights, self.bias,
+            self.num_layers, self.dropout, self.training, self.bidirectional,
+        )
+
+    def _run_explicit(
+        self, x: Tensor, states: tuple[Tensor, ...], mask: Tensor | None
+    ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """Explicit path on time-major ``x (L, N, F)``; states each ``(D*num_layers, N, S)``."""
+        count = self.num_layers * self.num_directions
+        initial = [tuple(s[k] for s in states) for k in range(count)]
+        layer_params = [
+            [self.cell_parameters(layer, d) for d in range(self.num_directions)]
+            for layer in range(self.num_layers)
+        ]
+        output, finals = run_layers(
+            self.specs, layer_params, x, initial, mask, self.dropout, self.training
+        )
+        stacked = tuple(torch.stack([f[i] for f in finals]) for i in range(len(states)))
+        return output, stacked
+
+    # -- input checks ---------------------------------------------------------------------------
+    def _check_input(self, x: Tensor) -> None:
+        if x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__}: expected input with {self.input_size} features "
+                f"(last dim), found shape {tuple(x.shape)}"
+            )
+        _check_dtype_device(f"{type(self).__name__} input", x, self._flat_weights[0])
+
+    def _initial_states(
+        self, hx: Tensor | State | None, batch: int, batched: bool, like: Tensor
+    ) -> tuple[Tensor, ...]:
+        """The initial states as a tuple, each ``(D*num_layers, N, S)``."""
+        count = self.num_layers * self.num_directions
+        sizes = self.state_sizes
+        if hx is None:
+            return tuple(like.new_zeros(count, batch, size) for size in sizes)
+        name = type(self).__name__
+        state_names = self.specs[0].state_names
+        hx_tuple = hx if isinstance(hx, tuple | list) else (hx,)
+        if len(hx_tuple) != len(sizes):
+            raise ValueError(
+                f"{name}: expected hx as {len(sizes)} tensor(s) {state_names}, "
+                f"found {len(hx_tuple)}"
+            )
+        states = []
+        for state_name, size, h in zip(state_names, sizes, hx_tuple, strict=True):
+            expected = (count, batch, size) if batched else (count, size)
+            if not isinstance(h, Tensor) or tuple(h.shape) != expected:
+                found = tuple(h.shape) if isinstance(h, Tensor) else type(h).__name__
+                raise ValueError(
+                    f"{name}: expected initial {state_name} of shape {expected} "
+                    f"(D*num_layers, {'N, ' if batched else ''}{state_name}_size), found {found}"
+                )
+            _check_dtype_device(f"{name} initial {state_name}", h, self._flat_weights[0])
+            states.append(h if batched else h.unsqueeze(1))
+        return tuple(states)
+
+    def _check_lengths(self, lengths: Tensor | None, batch: int, seq_len: int) -> Tensor | None:
+        if lengths is None:
+            return None
+        name = type(self).__name__
+        lengths = torch.as_tensor(lengths)
+        if lengths.dim() != 1 or lengths.shape[0] != batch:
+            raise ValueError(
+                f"{name}: expected lengths of shape ({batch},), found {tuple(lengths.shape)}"
+            )
+        if lengths.is_floating_point() or lengths.is_complex():
+            raise ValueError(f"{name}: expected integer lengths, found {lengths.dtype}")
+        low, high = int(lengths.min()), int(lengths.max())
+        if low < 1 or high > seq_len:
+            raise ValueError(
+                f"{name}: expected lengths between 1 and the sequence length {seq_len}, "
+                f"found values from {low} to {high}"
+            )
+        return None if low == seq_len else lengths.long()
+
+    def _format_state(self, finals: tuple[Tensor, ...]):
+        return finals if len(finals) > 1 else finals[0]
