@@ -104,6 +104,22 @@ class CellSpec:
         """One time step: ``x_proj (N, G*H)`` from :meth:`project_input`, ``state`` -> new state."""
         raise NotImplementedError
 
+    def run_sequence(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        mask: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, State] | None:
+        """Optional whole-sequence implementation of the step loop, for speed.
+
+        Same contract as :func:`rnnkit.nn.driver.run_direction` from ``x_proj (L, N, G*H)`` on:
+        returns ``(output (L, N, H_out), final state)``, or None to let the driver loop over
+        :meth:`step` (the default, and always correct).
+        """
+        return None
+
     def extra_repr(self) -> str:
         return ""
 

@@ -47,6 +47,9 @@ def run_direction(
         output ``(L, N, H_out)`` (zero on padded steps) and the final state.
     """
     x_proj = spec.project_input(params, x)  # (L, N, G*H)
+    fast = spec.run_sequence(params, x_proj, state, mask, reverse)
+    if fast is not None:
+        return fast
     steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
     outputs: list[Tensor] = [x_proj] * x.shape[0]
     for t in steps:
