@@ -4,8 +4,8 @@ Rule (deterministic, no random numbers): from the full training set take the fir
 images of each digit in file order (10,000 in all); from the full test set the first 200 of
 each digit (2,000 in all). The chosen images keep their original relative order. They are
 written as gzipped IDX files with the official names (gzip level 9, no time stamp, so running
-the script again gives byte-identical files with the same zlib), plus a README.md with MNIST's attribution, the
-licence and the checksums.
+the script again gives byte-identical files with the same zlib), plus a README.md with MNIST's
+attribution, the licence and the checksums.
 
     .venv/bin/python scripts/make_mnist_sample.py --source ../shared/data/mnist
 """
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     source, out = Path(args.source), Path(args.out)
 
-    for name, (raw_md5, gz_md5) in FILES.items():
+    for name, (raw_md5, _) in FILES.items():
         path = _find(source, name)
         if path is None:
             parser.error(f"{name}[.gz] not found in {source}")
@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         images, labels = load_mnist(source, split)
         keep = np.sort(np.concatenate([np.flatnonzero(labels == d)[:k] for d in range(10)]))
         assert len(keep) == 10 * k, f"{split}: fewer than {k} images of some digit"
-        for kind, array in (("images-idx3-ubyte", images[keep]), ("labels-idx1-ubyte",
-                                                                   labels[keep].astype(np.uint8))):
+        for kind, array in (
+            ("images-idx3-ubyte", images[keep]),
+            ("labels-idx1-ubyte", labels[keep].astype(np.uint8)),
+        ):
             path = write_idx(out / f"{PREFIX[split]}-{kind}.gz", array)
             gz, raw = file_md5(path), file_md5(path, decompress=True)
             rows.append(f"| {path.name} | {len(keep):,} | {gz} | {raw} |")
@@ -84,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
 
     (out / "README.md").write_text(
         README.format(
-            n_train=10 * PER_CLASS["train"], k_train=PER_CLASS["train"],
-            n_test=10 * PER_CLASS["test"], k_test=PER_CLASS["test"], rows="\n".join(rows),
+            n_train=10 * PER_CLASS["train"],
+            k_train=PER_CLASS["train"],
+            n_test=10 * PER_CLASS["test"],
+            k_test=PER_CLASS["test"],
+            rows="\n".join(rows),
         )
     )
     return 0

@@ -1,6 +1,6 @@
 """rnnkit.data"""
 
-from rnnkit.data.download import ChecksumError, DownloadError, data_dir, download
+from rnnkit.data.download import ChecksumError, DownloadError, data_dir, download_url
 from rnnkit.data.idx import IDXFormatError, read_idx, write_idx
 from rnnkit.data.mnist import load_images, load_mnist, mnist_view, pixel_permutation
 
@@ -10,7 +10,7 @@ __all__ = [
     "IDXFormatError",
     "MNISTDataModule",
     "data_dir",
-    "download",
+    "download_url",
     "load_images",
     "load_mnist",
     "mnist_view",
