@@ -1,0 +1,159 @@
+"""Read and write labelled sequences as NumPy ``.npz`` archives.
+
+Arrays in the archive:
+
+- ``X`` (or ``x``): (N, L, F) or (N, L) (then F = 1), any real dtype; ``NaN`` = missing.
+- ``lengths`` (optional): (N,) integers, 1 <= lengths[i] <= L; sequence i is ``X[i, :lengths[i]]``.
+  Without it every sequence has length L.
+- ``y`` (optional): (N,) labels. Strings or integers make a classification task (classes in
+  sorted order, numerically for numbers), a float dtype a regression task, unless ``task=``
+  (or a ``task`` array) says otherwise. Without ``y`` the data is unlabelled.
+- ``class_names`` (optional): (C,) strings; then integer ``y`` are indices into it.
+- ``feature_names`` (optional): (F,) strings.
+- ``task`` (optional): a 0-d string array, ``"classification"`` or ``"regression"``.
+
+Archives are loaded with ``allow_pickle=False``: store strings as fixed-width unicode arrays
+(``np.array(["a", "b"])``), not object arrays.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rnnkit.data.sequences import (
+    SequenceDataset,
+    SequenceFileError,
+    Task,
+    encode_labels,
+    label_order,
+)
+
+__all__ = ["read_npz", "write_npz"]
+
+
+def _labels(y: np.ndarray, file_names: list[str] | None, task: Task | None,
+            class_names: Sequence[str] | None, path: Path):
+    if y.dtype.kind == "S":
+        y = y.astype(str)
+    if y.dtype.kind not in "biufU":
+        raise SequenceFileError(f"y has dtype {y.dtype}; expected numbers or strings", path)
+    if task is None:
+        task = "regression" if y.dtype.kind == "f" else "classification"
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise SequenceFileError(f"regression targets y have dtype {y.dtype}", path)
+        if not np.isfinite(y).all():
+            raise SequenceFileError("y holds a missing or infinite regression target", path)
+        return y.astype(np.float32), None
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise SequenceFileError("class labels y are floats that are not whole numbers", path)
+        y = y.astype(np.int64)
+    if file_names is not None:
+        if y.dtype.kind not in "biu":
+            raise SequenceFileError("with class_names in the file, y must hold indices", path)
+        if y.size and (y.min() < 0 or y.max() >= len(file_names)):
+            raise SequenceFileError(
+                f"y spans {y.min()}..{y.max()}; class_names has {len(file_names)} entries", path
+            )
+        labels = [file_names[int(k)] for k in y]
+        order = file_names
+    else:
+        labels = [str(v) for v in y.tolist()]
+        order = label_order(labels)
+    return encode_labels(labels, [None] * len(labels), task,
+                         class_names if class_names is not None else order, path)
+
+
+def read_npz(
+    path: str | Path,
+    *,
+    task: Task | None = None,
+    class_names: Sequence[str] | None = None,
+) -> SequenceDataset:
+    """Read an ``.npz`` archive (see the module docstring for its arrays).
+
+    Args:
+        path: the file.
+        task: ``"classification"`` or ``"regression"``; inferred from ``y``'s dtype when ``None``.
+        class_names: fixed class order (e.g. the training file's); a label outside is an error.
+
+    Returns:
+        A :class:`~rnnkit.data.sequences.SequenceDataset`; its sequences are views into ``X``.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        raise SequenceFileError(f"not a readable .npz archive ({e})", path) from None
+    key = "X" if "X" in arrays else "x" if "x" in arrays else None
+    if key is None:
+        raise SequenceFileError(f"no array 'X' in the archive (found {sorted(arrays)})", path)
+    x = arrays[key]
+    if x.ndim == 2:
+        x = x[:, :, None]
+    if x.ndim != 3 or 0 in x.shape:
+        raise SequenceFileError(
+            f"X has shape {arrays[key].shape}; expected (N, L, F) or (N, L), none zero", path
+        )
+    if x.dtype.kind not in "biuf":
+        raise SequenceFileError(f"X has dtype {x.dtype}; expected numbers", path)
+    x = np.ascontiguousarray(x, dtype=np.float32)  # (N, L, F)
+    n, length, f = x.shape
+    if np.isinf(x).any():
+        raise SequenceFileError("X holds an infinite value", path)
+    if "lengths" in arrays:
+        lengths = arrays["lengths"]
+        if lengths.shape != (n,) or lengths.dtype.kind not in "iu":
+            raise SequenceFileError(
+                f"lengths has shape {lengths.shape} and dtype {lengths.dtype}; expected ({n},) "
+                "integers", path,
+            )
+        bad = np.flatnonzero((lengths < 1) | (lengths > length))
+        if bad.size:
+            raise SequenceFileError(
+                f"lengths[{bad[0]}] = {lengths[bad[0]]}; expected 1..{length} (X is {x.shape})",
+                path,
+            )
+        sequences = [x[i, : int(k)] for i, k in enumerate(lengths)]
+    else:
+        sequences = list(x)
+    feature_names = None
+    if "feature_names" in arrays:
+        feature_names = [str(s) for s in arrays["feature_names"].reshape(-1)]
+        if len(feature_names) != f:
+            raise SequenceFileError(f"{len(feature_names)} feature_names for F = {f}", path)
+    file_names = None
+    if "class_names" in arrays:
+        file_names = [str(s) for s in arrays["class_names"].reshape(-1)]
+    if task is None and "task" in arrays:
+        task = str(arrays["task"])
+        if task not in ("classification", "regression"):
+            raise SequenceFileError(f"task {task!r} in the archive is not known", path)
+    targets, names = None, None
+    if "y" in arrays:
+        y = arrays["y"]
+        if y.shape != (n,):
+            raise SequenceFileError(f"y has shape {y.shape}; expected ({n},)", path)
+        targets, names = _labels(y, file_names, task, class_names, path)
+    final: Task = task or ("regression" if targets is not None and names is None
+                           else "classification")
+    return SequenceDataset(sequences, targets, final, names, feature_names, str(path))
+
+
+def write_npz(dataset: SequenceDataset, path: str | Path, *, compressed: bool = False) -> None:
+    """Write ``dataset`` so that :func:`read_npz` reads it back unchanged: ``X`` padded with 0,
+    ``lengths``, and ``y`` (class indices with ``class_names``, or regression targets)."""
+    x, lengths = dataset.padded()
+    arrays = {"X": x, "lengths": lengths, "feature_names": np.array(dataset.feature_names),
+              "task": np.array(dataset.task)}
+    if dataset.targets is not None:
+        arrays["y"] = dataset.targets
+        if dataset.class_names is not None:
+            arrays["class_names"] = np.array(dataset.class_names)
+    (np.savez_compressed if compressed else np.savez)(path, **arrays)
