@@ -1,26 +1,45 @@
-"""rnnkit.data"""
+"""rnnkit.data: MNIST (IDX) and sequence files (.ts, CSV, NPZ), with their data modules."""
 
 from rnnkit.data.download import ChecksumError, DownloadError, data_dir, download_url
 from rnnkit.data.idx import IDXFormatError, read_idx, write_idx
 from rnnkit.data.mnist import load_images, load_mnist, mnist_view, pixel_permutation
+from rnnkit.data.npz import read_npz, write_npz
+from rnnkit.data.sequences import SequenceDataset, SequenceFileError, Standardizer, read_sequences
+from rnnkit.data.tabular import read_csv, read_csv_long, read_csv_wide
+from rnnkit.data.ts import read_ts, write_ts
 
 __all__ = [
     "ChecksumError",
     "DownloadError",
     "IDXFormatError",
     "MNISTDataModule",
+    "SequenceDataModule",
+    "SequenceDataset",
+    "SequenceFileError",
+    "Standardizer",
     "data_dir",
     "download_url",
     "load_images",
     "load_mnist",
     "mnist_view",
     "pixel_permutation",
+    "read_csv",
+    "read_csv_long",
+    "read_csv_wide",
     "read_idx",
+    "read_npz",
+    "read_sequences",
+    "read_ts",
     "write_idx",
+    "write_npz",
+    "write_ts",
 ]
 
 # Data modules import Lightning (seconds); load them only when asked for.
-_LAZY = {"MNISTDataModule": "rnnkit.data.mnist_datamodule"}
+_LAZY = {
+    "MNISTDataModule": "rnnkit.data.mnist_datamodule",
+    "SequenceDataModule": "rnnkit.data.sequence_datamodule",
+}
 
 
 def __getattr__(name: str):

@@ -100,8 +100,20 @@ class CellSpec:
             bias = params["bias_ih"] + params["bias_hh"]
         return F.linear(x, params["weight_ih"], bias)
 
-    def step(self, params: Mapping[str, Tensor], x_proj: Tensor, state: State) -> State:
-        """One time step: ``x_proj (N, G*H)`` from :meth:`project_input`, ``state`` -> new state."""
+    def step(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        h_rec: Tensor | None = None,
+    ) -> State:
+        """One time step: ``x_proj (N, G*H)`` from :meth:`project_input`, ``state`` -> new state.
+
+        ``h_rec (N, H_out)``, when given, is ``h_{t-1}`` as it enters the recurrent product
+        (``W_hh h_{t-1}``) in place of ``state[0]``; everywhere else (GRU's ``z * h_{t-1}``) the
+        step uses ``state[0]``. The driver passes it for recurrent dropout only; a cell that does
+        not accept it cannot take ``recurrent_dropout``.
+        """
         raise NotImplementedError
 
     def run_sequence(
@@ -153,7 +165,8 @@ class RecurrentCell(nn.Module):
         self.spec = self.spec_class(input_size, hidden_size, bias, **spec_options)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         for name, shape in self.spec.parameter_shapes().items():
-            self.register_parameter(name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
+            empty = torch.empty(shape, device=device, dtype=dtype)
+            self.register_parameter(name, nn.Parameter(empty))
         if not bias:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

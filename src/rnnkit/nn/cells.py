@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnkit.nn import sequence_kernels
 from rnnkit.nn.cell import CellSpec, RecurrentCell, State
 
 __all__ = ["GRUCell", "GRUSpec", "LSTMCell", "LSTMSpec", "RNNCell", "RNNSpec"]
@@ -42,9 +43,32 @@ class RNNSpec(CellSpec):
     def fused_mode(self) -> str:  # type: ignore[override]
         return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
 
-    def step(self, params: Mapping[str, Tensor], x_proj: Tensor, state: State) -> State:
-        (h,) = state
+    def step(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        h_rec: Tensor | None = None,
+    ) -> State:
+        h = state[0] if h_rec is None else h_rec
         return (self.activation(torch.addmm(x_proj, h, params["weight_hh"].t())),)  # (N, H)
+
+    def run_sequence(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        mask: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, State] | None:
+        """The step loop as one autograd node: :func:`.sequence_kernels.rnn_sequence`."""
+        (h,) = state
+        if not _kernel_applies(self, RNNSpec, x_proj, mask, h, params["weight_hh"]):
+            return None
+        out, h_n = sequence_kernels.rnn_sequence(
+            x_proj, h, params["weight_hh"], self.nonlinearity, mask, reverse
+        )
+        return out, (h_n,)
 
     def extra_repr(self) -> str:
         return "" if self.nonlinearity == "tanh" else f"nonlinearity={self.nonlinearity!r}"
@@ -92,15 +116,40 @@ class LSTMSpec(CellSpec):
     def state_sizes(self) -> tuple[int, ...]:
         return (self.proj_size or self.hidden_size, self.hidden_size)
 
-    def step(self, params: Mapping[str, Tensor], x_proj: Tensor, state: State) -> State:
+    def step(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        h_rec: Tensor | None = None,
+    ) -> State:
         h, c = state
-        gates = torch.addmm(x_proj, h, params["weight_hh"].t())  # (N, 4H)
+        h_in = h if h_rec is None else h_rec  # recurrent dropout masks only the product
+        gates = torch.addmm(x_proj, h_in, params["weight_hh"].t())  # (N, 4H)
         i, f, g, o = gates.chunk(4, dim=1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, H)
         h = torch.sigmoid(o) * torch.tanh(c)  # (N, H)
         if self.proj_size:
             h = h @ params["weight_hr"].t()  # (N, P)
         return h, c
+
+    def run_sequence(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        mask: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, State] | None:
+        """The step loop as one autograd node: :func:`.sequence_kernels.lstm_sequence`."""
+        h, c = state
+        w_hr = params["weight_hr"] if self.proj_size else None
+        if not _kernel_applies(self, LSTMSpec, x_proj, mask, h, c, params["weight_hh"], w_hr):
+            return None
+        out, h_n, c_n = sequence_kernels.lstm_sequence(
+            x_proj, h, c, params["weight_hh"], w_hr, mask, reverse
+        )
+        return out, (h_n, c_n)
 
     def extra_repr(self) -> str:
         return f"proj_size={self.proj_size}" if self.proj_size else ""
@@ -125,15 +174,55 @@ class GRUSpec(CellSpec):
     def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
         return F.linear(x, params["weight_ih"], params.get("bias_ih"))  # (..., 3H)
 
-    def step(self, params: Mapping[str, Tensor], x_proj: Tensor, state: State) -> State:
+    def step(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        h_rec: Tensor | None = None,
+    ) -> State:
         (h,) = state
-        hidden = F.linear(h, params["weight_hh"], params.get("bias_hh"))  # (N, 3H)
+        h_in = h if h_rec is None else h_rec  # recurrent dropout masks only the product
+        hidden = F.linear(h_in, params["weight_hh"], params.get("bias_hh"))  # (N, 3H)
         x_r, x_z, x_n = x_proj.chunk(3, dim=1)
         h_r, h_z, h_n = hidden.chunk(3, dim=1)
         r = torch.sigmoid(x_r + h_r)
         z = torch.sigmoid(x_z + h_z)
         n = torch.tanh(x_n + r * h_n)
         return (n + z * (h - n),)  # (N, H)
+
+    def run_sequence(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        mask: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, State] | None:
+        """The step loop as one autograd node: :func:`.sequence_kernels.gru_sequence`."""
+        (h,) = state
+        b_hh = params.get("bias_hh")
+        if not _kernel_applies(self, GRUSpec, x_proj, mask, h, params["weight_hh"], b_hh):
+            return None
+        out, h_n = sequence_kernels.gru_sequence(
+            x_proj, h, params["weight_hh"], b_hh, mask, reverse
+        )
+        return out, (h_n,)
+
+
+def _kernel_applies(
+    spec: CellSpec, base: type[CellSpec], x_proj: Tensor, mask: Tensor | None, *tensors
+) -> bool:
+    """Whether ``base``'s whole-sequence kernel computes exactly ``spec``'s step loop here.
+
+    Not when a subclass changed the step (its equations are no longer the kernel's), for an
+    empty sequence, a mask that is not ``(L, N, 1)`` bool, or tensors the kernels do not take.
+    """
+    if type(spec).step is not base.step or x_proj.dim() != 3 or x_proj.shape[0] == 0:
+        return False
+    if mask is not None and (mask.dtype != torch.bool or mask.shape != (*x_proj.shape[:2], 1)):
+        return False
+    return sequence_kernels.supports(x_proj, *tensors)
 
 
 class RNNCell(RecurrentCell):

@@ -8,15 +8,22 @@ sequence's last valid step and the reverse direction starts on it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell import CellSpec, State
+from rnnkit.nn.regularizers import RegularizerPlan, Regularizers
 
-__all__ = ["length_mask", "run_direction", "run_layers"]
+__all__ = ["MERGE_MODES", "length_mask", "merge_directions", "run_direction", "run_layers"]
+
+MERGE_MODES = ("concat", "sum", "mean", "mul", "none")
+"""How a bidirectional layer combines its directions' outputs ``f`` and ``b`` (each ``(..., H)``):
+``concat`` ``[f, b]`` (torch.nn's layout), ``sum`` ``f + b``, ``mean`` ``(f + b) / 2``,
+``mul`` ``f * b``, ``none`` ``stack([f, b], dim=-2)`` (the last layer's output is ``(..., 2, H)``;
+between stacked layers ``none`` concatenates)."""
 
 
 def length_mask(lengths: Tensor, max_len: int) -> Tensor:
@@ -32,6 +39,7 @@ def run_direction(
     state: State,
     mask: Tensor | None = None,
     reverse: bool = False,
+    plan: RegularizerPlan | None = None,
 ) -> tuple[Tensor, State]:
     """Run one cell over a whole sequence in one direction.
 
@@ -42,26 +50,60 @@ def run_direction(
         state: initial state, each tensor ``(N, S_i)``.
         mask: ``(L, N, 1)`` bool, True on valid steps; None when every step is valid.
         reverse: run from the last step to the first.
+        plan: this layer and direction's regularizer masks for this forward pass, or None.
+            Input dropout and weight drop are applied here, before the loop; recurrent dropout
+            and zoneout act in every step, so with them the cell's ``run_sequence`` is skipped.
 
     Returns:
         output ``(L, N, H_out)`` (zero on padded steps) and the final state.
     """
+    if plan is not None:
+        x = plan.input(x)
+        params = plan.parameters(params)
     x_proj = spec.project_input(params, x)  # (L, N, G*H)
-    fast = spec.run_sequence(params, x_proj, state, mask, reverse)
-    if fast is not None:
-        return fast
+    per_step = plan is not None and plan.per_step
+    if not per_step:
+        fast = spec.run_sequence(params, x_proj, state, mask, reverse)
+        if fast is not None:
+            return fast
     steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
     outputs: list[Tensor] = [x_proj] * x.shape[0]
     for t in steps:
-        new_state = spec.step(params, x_proj[t], state)
+        if per_step:
+            new_state = plan.step(spec, params, x_proj[t], state, t)
+        else:
+            new_state = spec.step(params, x_proj[t], state)
         if mask is not None:
-            new_state = tuple(torch.where(mask[t], new, old) for new, old in zip(new_state, state))
+            valid = mask[t]  # (N, 1)
+            new_state = tuple(
+                torch.where(valid, new, old) for new, old in zip(new_state, state, strict=True)
+            )
         state = new_state
         outputs[t] = state[0]
     output = torch.stack(outputs)  # (L, N, H_out)
     if mask is not None:
         output = output.masked_fill(~mask, 0.0)
     return output, state
+
+
+def merge_directions(outputs: Sequence[Tensor], mode: str = "concat", last: bool = True) -> Tensor:
+    """Combine the forward and backward outputs ``(..., H)`` by ``mode`` (see MERGE_MODES).
+
+    ``last`` is False between stacked layers, where ``none`` concatenates (the next layer reads
+    both directions).
+    """
+    forward, backward = outputs
+    if mode == "sum":
+        return forward + backward
+    if mode == "mean":
+        return (forward + backward) / 2
+    if mode == "mul":
+        return forward * backward
+    if mode == "none" and last:
+        return torch.stack([forward, backward], dim=-2)  # (..., 2, H)
+    if mode in ("concat", "none"):
+        return torch.cat([forward, backward], dim=-1)  # (..., 2H)
+    raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {mode!r}")
 
 
 def run_layers(
@@ -72,7 +114,8 @@ def run_layers(
     mask: Tensor | None = None,
     dropout: float = 0.0,
     training: bool = False,
-    merge: Callable[[list[Tensor]], Tensor] | None = None,
+    merge_mode: str = "concat",
+    regularizers: Regularizers | None = None,
 ) -> tuple[Tensor, list[State]]:
     """Run a stack of layers, each in one or two directions.
 
@@ -83,25 +126,29 @@ def run_layers(
         initial: initial states in torch's order ``l0, l0_reverse, l1, ...``.
         mask: ``(L, N, 1)`` valid-step mask or None.
         dropout: dropout on each layer's output except the last, in training only.
-        training: whether dropout is active.
-        merge: how the directions' outputs become one tensor (default: concatenate features).
+        training: whether dropout and the regularizers' training behaviour are active.
+        merge_mode: how the two directions' outputs become one tensor (see MERGE_MODES).
+        regularizers: input/recurrent dropout, zoneout and weight drop; masks are drawn once per
+            call for each layer and direction.
 
     Returns:
-        the last layer's output ``(L, N, D*H_out)`` and the final states in torch's order.
+        the last layer's output ``(L, N, D*H_out)`` (``(L, N, H_out)`` for sum/mean/mul,
+        ``(L, N, 2, H_out)`` for none) and the final states in torch's order.
     """
-    merge = merge or (lambda outs: torch.cat(outs, dim=-1))
     finals: list[State] = []
     index = 0
     for layer, spec in enumerate(specs):
         outputs = []
         for direction, params in enumerate(layer_params[layer]):
+            plan = None if regularizers is None else regularizers.sample(spec, params, x, training)
             out, final = run_direction(
-                spec, params, x, initial[index], mask, reverse=direction == 1
+                spec, params, x, initial[index], mask, reverse=direction == 1, plan=plan
             )
             outputs.append(out)
             finals.append(final)
             index += 1
-        x = outputs[0] if len(outputs) == 1 else merge(outputs)
+        last = layer == len(specs) - 1
+        x = outputs[0] if len(outputs) == 1 else merge_directions(outputs, merge_mode, last)
         if dropout > 0 and training and layer < len(specs) - 1:
             x = F.dropout(x, dropout, training=True)
     return x, finals

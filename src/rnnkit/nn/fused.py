@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch import Tensor, _VF
+from torch import _VF, Tensor
 from torch.nn.utils.rnn import PackedSequence
 
 __all__ = ["KERNELS", "flatten_for_cudnn", "run_fused", "run_fused_packed"]

@@ -20,7 +20,8 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from rnnkit.nn import fused
 from rnnkit.nn.cell import CellSpec, State, _check_dtype_device
-from rnnkit.nn.driver import length_mask, run_layers
+from rnnkit.nn.driver import MERGE_MODES, length_mask, merge_directions, run_layers
+from rnnkit.nn.regularizers import Regularizers
 
 __all__ = ["Path", "RecurrentLayer"]
 
@@ -41,6 +42,22 @@ class RecurrentLayer(nn.Module):
         dropout: dropout on every layer's output except the last, in training only.
         bidirectional: D = 2 runs a second stack of cells from the last step to the first.
         path: ``"auto"`` (fast when possible), ``"fast"`` (error if impossible) or ``"explicit"``.
+        merge_mode: how a bidirectional layer combines its directions (``f``, ``b``, each
+            ``(..., H_out)``): ``"concat"`` ``[f, b]`` (torch.nn's layout, the default), ``"sum"``
+            ``f + b``, ``"mean"`` ``(f + b) / 2``, ``"mul"`` ``f * b``, or ``"none"``: the output
+            keeps a direction axis, ``(L, N, 2, H_out)`` (the view torch.nn documents for its
+            concatenated output). Stacked layers read the merged output of the layer below (so
+            layer k > 0 has input size H_out for sum/mean/mul; ``"none"`` concatenates between
+            layers). Non-concat modes need ``bidirectional=True``.
+        input_dropout: variational dropout on every layer's input, one mask per sequence reused
+            at every step (training only).
+        recurrent_dropout: variational dropout on ``h_{t-1}`` where it enters the recurrent
+            product, one mask per sequence reused at every step (training only).
+        zoneout: probability that a state unit keeps its previous value (fresh mask per step);
+            a float for every state tensor or a pair ``(p_h, p_c)``. Evaluation uses the
+            expectation ``p * old + (1 - p) * new``.
+        weight_drop: DropConnect on ``weight_hh``, one mask per forward pass (training only).
+            See :mod:`rnnkit.nn.regularizers` for the four regularizers' equations.
 
     Inputs: ``input, hx=None, lengths=None``
         * input: ``(L, N, F)``, ``(N, L, F)`` if batch_first, ``(L, F)`` unbatched, or a
@@ -51,7 +68,8 @@ class RecurrentLayer(nn.Module):
 
     Outputs: ``output, h_n`` (or ``output, (h_n, c_n)``)
         * output: ``(L, N, D*H_out)`` (``(N, L, D*H_out)`` if batch_first), the last layer's
-          outputs, zero on padded steps; packed if the input was.
+          outputs, zero on padded steps; packed if the input was. ``(L, N, H_out)`` for merge
+          modes sum/mean/mul, ``(L, N, 2, H_out)`` for ``"none"``.
         * h_n, c_n: ``(D*num_layers, N, S)``, the final states; with lengths, each sequence's
           last valid step (the reverse direction's final state is at its first step).
     """
@@ -71,6 +89,11 @@ class RecurrentLayer(nn.Module):
         dtype: torch.dtype | None = None,
         *,
         path: Path = "auto",
+        merge_mode: str = "concat",
+        input_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
         **spec_options,
     ) -> None:
         super().__init__()
@@ -83,6 +106,12 @@ class RecurrentLayer(nn.Module):
         for name, flag in (("batch_first", batch_first), ("bidirectional", bidirectional)):
             if not isinstance(flag, bool):
                 raise ValueError(f"{name} must be a bool, got {flag!r}")
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
+        if merge_mode != "concat" and not bidirectional:
+            raise ValueError(
+                f"merge_mode={merge_mode!r} combines two directions: it needs bidirectional=True"
+            )
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 f"dropout={dropout} acts between stacked layers, so it has no effect with "
@@ -96,12 +125,16 @@ class RecurrentLayer(nn.Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
+        self.merge_mode = merge_mode
+        self.regularizers = Regularizers(input_dropout, recurrent_dropout, zoneout, weight_drop)
         self.path: Path = path  # validated by the property setter
         self.last_path: str | None = None
         self.last_path_reason: str = "no forward pass yet"
 
         first = self.spec_class(input_size, hidden_size, bias, **spec_options)
-        upper_input = first.output_size * self.num_directions
+        self.regularizers.check(first, type(self).__name__)
+        merged = self.num_directions if merge_mode in ("concat", "none") else 1
+        upper_input = first.output_size * merged
         self.specs: list[CellSpec] = [first] + [
             self.spec_class(upper_input, hidden_size, bias, **spec_options)
             for _ in range(num_layers - 1)
@@ -144,8 +177,26 @@ class RecurrentLayer(nn.Module):
 
     @property
     def output_size(self) -> int:
-        """Features of ``output``: D * H_out."""
-        return self.specs[-1].output_size * self.num_directions
+        """Features of ``output`` (its last dim): D * H_out, or H_out for a non-concat merge."""
+        if self.merge_mode == "concat":
+            return self.specs[-1].output_size * self.num_directions
+        return self.specs[-1].output_size
+
+    @property
+    def input_dropout(self) -> float:
+        return self.regularizers.input_dropout
+
+    @property
+    def recurrent_dropout(self) -> float:
+        return self.regularizers.recurrent_dropout
+
+    @property
+    def zoneout(self) -> float | tuple[float, float]:
+        return self.regularizers.zoneout
+
+    @property
+    def weight_drop(self) -> float:
+        return self.regularizers.weight_drop
 
     @property
     def _flat_weights(self) -> list[Tensor]:
@@ -195,17 +246,42 @@ class RecurrentLayer(nn.Module):
         extra = self.specs[0].extra_repr()
         if extra:
             text += f", {extra}"
+        if self.merge_mode != "concat":
+            text += f", merge_mode={self.merge_mode!r}"
+        for name, default in (("input_dropout", 0.0), ("recurrent_dropout", 0.0),
+                              ("zoneout", 0.0), ("weight_drop", 0.0)):
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
         if self.path != "auto":
             text += f", path={self.path!r}"
         return text
 
     # -- path choice ----------------------------------------------------------------------------
     def explicit_reason(self) -> str | None:
-        """Why this configuration cannot use a fused kernel, or None if it can."""
-        mode = self.specs[0].fused_mode
-        if mode is None:
-            return f"{type(self.specs[0]).__name__} has no fused torch kernel"
-        return None
+        """Why this configuration cannot use a fused kernel, or None if it can.
+
+        Depends on the mode: dropout-like regularizers act in training only, so in evaluation a
+        layer with them can run the fused kernel; zoneout acts (as its expectation) in both.
+        """
+        reasons = []
+        if self.specs[0].fused_mode is None:
+            reasons.append(f"{type(self.specs[0]).__name__} has no fused torch kernel")
+        if self.merge_mode in ("sum", "mean", "mul") and self.num_layers > 1:
+            reasons.append(
+                f"merge_mode={self.merge_mode!r} feeds the merged output to the next layer; "
+                "torch's fused kernel concatenates the directions between layers"
+            )
+        active = self.regularizers.active(self.training)
+        if active:
+            mode = "training" if self.training else "evaluation"
+            described = self.regularizers.describe(self.training)
+            text = f"regularizers act in {mode} mode ({described}); torch's fused kernels have none"
+            per_step = [name for name in ("recurrent_dropout", "zoneout") if name in active]
+            if per_step:
+                verb = "acts" if len(per_step) == 1 else "act"
+                text += f"; {' and '.join(per_step)} {verb} in every step, so the step loop runs"
+            reasons.append(text)
+        return "; ".join(reasons) if reasons else None
 
     def _choose_path(self, x: Tensor) -> tuple[str, str]:
         if self.path == "explicit":
@@ -267,11 +343,13 @@ class RecurrentLayer(nn.Module):
             packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
             packed_out, finals = self._run_fused_packed(packed, states)
             output, _ = pad_packed_sequence(packed_out, total_length=seq_len)
+            output = self._merge_fused(output)
         elif path == "fast":
             output, finals = fused.run_fused(
                 self.specs[0].fused_mode, x, states, self._flat_weights, self.bias,
                 self.num_layers, self.dropout, self.training, self.bidirectional,
             )
+            output = self._merge_fused(output)
         else:
             mask = None if lengths is None else length_mask(lengths.to(x.device), seq_len)
             output, finals = self._run_explicit(x, states, mask)
@@ -291,6 +369,10 @@ class RecurrentLayer(nn.Module):
         self.last_path = path
         if path == "fast":
             output, finals = self._run_fused_packed(packed, states)
+            output = PackedSequence(
+                self._merge_fused(output.data), output.batch_sizes, output.sorted_indices,
+                output.unsorted_indices,
+            )
             return output, self._format_state(finals)
         x, lengths = pad_packed_sequence(packed)  # (L, N, F), original batch order
         out, finals = self._run_explicit(x, states, length_mask(lengths.to(x.device), x.shape[0]))
@@ -309,6 +391,16 @@ class RecurrentLayer(nn.Module):
             self.num_layers, self.dropout, self.training, self.bidirectional,
         )
 
+    def _merge_fused(self, output: Tensor) -> Tensor:
+        """Apply a non-concat merge mode to the fused kernel's concatenated ``(..., 2H)`` output.
+
+        Exact because the fused path runs a non-concat mode only where no layer reads the merged
+        output (one layer, or ``"none"``, which concatenates between layers).
+        """
+        if self.merge_mode == "concat":
+            return output
+        return merge_directions(output.chunk(2, dim=-1), self.merge_mode)
+
     def _run_explicit(
         self, x: Tensor, states: tuple[Tensor, ...], mask: Tensor | None
     ) -> tuple[Tensor, tuple[Tensor, ...]]:
@@ -320,7 +412,8 @@ class RecurrentLayer(nn.Module):
             for layer in range(self.num_layers)
         ]
         output, finals = run_layers(
-            self.specs, layer_params, x, initial, mask, self.dropout, self.training
+            self.specs, layer_params, x, initial, mask, self.dropout, self.training,
+            self.merge_mode, self.regularizers,
         )
         stacked = tuple(torch.stack([f[i] for f in finals]) for i in range(len(states)))
         return output, stacked

@@ -1,8 +1,10 @@
 """RNN, LSTM and GRU layers: drop-in replacements for their torch.nn namesakes.
 
 Each is a :class:`~rnnkit.nn.layer.RecurrentLayer` over one of the classic cells, with exactly
-torch.nn's constructor signature (plus the keyword-only ``path``) and forward signature (plus
-``lengths=``). See :class:`~rnnkit.nn.layer.RecurrentLayer` for inputs, outputs and shapes.
+torch.nn's constructor signature (plus the keyword-only ``path``, ``merge_mode`` and the
+regularizers ``input_dropout``, ``recurrent_dropout``, ``zoneout``, ``weight_drop``) and forward
+signature (plus ``lengths=``). See :class:`~rnnkit.nn.layer.RecurrentLayer` for inputs, outputs,
+shapes and the keyword options.
 """
 
 from __future__ import annotations
@@ -38,10 +40,17 @@ class RNN(RecurrentLayer):
         dtype: torch.dtype | None = None,
         *,
         path: Path = "auto",
+        merge_mode: str = "concat",
+        input_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, nonlinearity=nonlinearity,
+            device, dtype, path=path, merge_mode=merge_mode,
+            input_dropout=input_dropout, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
+            weight_drop=weight_drop, nonlinearity=nonlinearity,
         )
         self.nonlinearity = nonlinearity
 
@@ -69,10 +78,17 @@ class LSTM(RecurrentLayer):
         dtype: torch.dtype | None = None,
         *,
         path: Path = "auto",
+        merge_mode: str = "concat",
+        input_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, proj_size=proj_size,
+            device, dtype, path=path, merge_mode=merge_mode,
+            input_dropout=input_dropout, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
+            weight_drop=weight_drop, proj_size=proj_size,
         )
         self.proj_size = proj_size
 
@@ -99,8 +115,15 @@ class GRU(RecurrentLayer):
         dtype: torch.dtype | None = None,
         *,
         path: Path = "auto",
+        merge_mode: str = "concat",
+        input_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path,
+            device, dtype, path=path, merge_mode=merge_mode,
+            input_dropout=input_dropout, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
+            weight_drop=weight_drop,
         )

@@ -1,1 +1,46 @@
-"""rnnkit.tasks"""
+"""rnnkit.tasks: LightningModules, the Trainer factory, run directories and their plots."""
+
+from rnnkit.tasks.callbacks import EpochSeed, FiniteLossGuard, NonFiniteLossError
+from rnnkit.tasks.checkpoint import (
+    AtomicCheckpointIO,
+    CheckpointError,
+    find_checkpoint,
+    read_checkpoint,
+)
+from rnnkit.tasks.classify import ClassificationTask, unpack_batch
+from rnnkit.tasks.run import (
+    EvalResult,
+    Prediction,
+    RunError,
+    RunInterrupted,
+    TrainResult,
+    evaluate,
+    make_datamodule,
+    predict,
+    resume_config,
+    train,
+)
+from rnnkit.tasks.trainer import make_trainer
+
+__all__ = [
+    "AtomicCheckpointIO",
+    "CheckpointError",
+    "ClassificationTask",
+    "EpochSeed",
+    "EvalResult",
+    "FiniteLossGuard",
+    "NonFiniteLossError",
+    "Prediction",
+    "RunError",
+    "RunInterrupted",
+    "TrainResult",
+    "evaluate",
+    "find_checkpoint",
+    "make_datamodule",
+    "make_trainer",
+    "predict",
+    "read_checkpoint",
+    "resume_config",
+    "train",
+    "unpack_batch",
+]
