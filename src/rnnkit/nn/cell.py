@@ -129,6 +129,10 @@ class CellSpec:
         Same contract as :func:`rnnkit.nn.driver.run_direction` from ``x_proj (L, N, G*H)`` on:
         returns ``(output (L, N, H_out), final state)``, or None to let the driver loop over
         :meth:`step` (the default, and always correct).
+
+        It must read every weight from ``params`` (which may hold a weight-dropped ``weight_hh``,
+        a new tensor per forward pass). The driver does not call it while recurrent dropout or
+        zoneout act, since they change every step.
         """
         return None
 

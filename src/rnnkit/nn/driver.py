@@ -4,6 +4,13 @@ Everything here works on time-major tensors, ``x (L, N, F)``, and on any
 :class:`~rnnkit.nn.cell.CellSpec`. Variable lengths are handled with a step mask: on a padded step
 the state is carried unchanged and the output is zero, so the forward direction ends on each
 sequence's last valid step and the reverse direction starts on it.
+
+Bidirectional outputs are combined by a merge mode (:data:`MERGE_MODES`). Regularizers
+(:mod:`rnnkit.nn.regularizers`) reach the loop as one
+:class:`~rnnkit.nn.regularizers.RegularizerPlan` per layer and direction, drawn once per forward
+pass: input dropout and weight drop are applied
+before the loop (a cell's ``run_sequence`` may still run); recurrent dropout and zoneout act in
+every step, so the loop over :meth:`~rnnkit.nn.cell.CellSpec.step` runs.
 """
 
 from __future__ import annotations

@@ -1,0 +1,176 @@
+r"""Independently recurrent neural network (Li, Li, Cook, Zhu & Gao 2018, "IndRNN").
+
+Each hidden unit sees only its own previous value, through an element-wise recurrent weight
+:math:`u`: the units are independent within a layer and mix across stacked layers. Keeping
+:math:`|u|` bounded keeps gradients from exploding or vanishing over long sequences
+(``recurrent_max_abs``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor
+
+from rnnkit.nn.cell import CellSpec, RecurrentCell, State
+from rnnkit.nn.layer import Path, RecurrentLayer
+
+__all__ = ["IndRNN", "IndRNNCell", "IndRNNSpec"]
+
+_NONLINEARITIES = {"relu": torch.relu, "tanh": torch.tanh}
+
+
+class IndRNNSpec(CellSpec):
+    r"""IndRNN step: :math:`h_t = \sigma(W_{ih} x_t + b_{ih} + u \odot h_{t-1} + b_{hh})`.
+
+    Parameters: ``weight_ih (H, F)``, ``weight_hh (H,)`` (the element-wise recurrent weight
+    :math:`u`), ``bias_ih (H)``, ``bias_hh (H)``. ``weight_ih`` and the biases are initialised
+    uniformly in ``(-1/sqrt(H), 1/sqrt(H))``, :math:`u` uniformly in ``[0, min(1, m)]``.
+
+    Args:
+        nonlinearity: ``"relu"`` (the paper's, default) or ``"tanh"`` (:math:`\sigma`).
+        recurrent_max_abs: m > 0 clamps :math:`u` to ``[-m, m]`` in every forward pass (the
+            stored parameter is not changed; its gradient is zero where it lies outside). The
+            paper suggests ``m = 2 ** (1 / L)`` for relu over sequences of length L. None: no
+            constraint. With ``weight_drop`` the clamp applies to the weight as used (after
+            DropConnect's ``1/(1-p)`` scaling).
+    """
+
+    num_gates = 1
+    state_names = ("h",)
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "relu",
+        recurrent_max_abs: float | None = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias)
+        if nonlinearity not in _NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be 'relu' or 'tanh', got {nonlinearity!r}")
+        if recurrent_max_abs is not None and (
+            isinstance(recurrent_max_abs, bool)
+            or not isinstance(recurrent_max_abs, int | float)
+            or not recurrent_max_abs > 0
+        ):
+            raise ValueError(
+                f"recurrent_max_abs must be a positive number or None, got {recurrent_max_abs!r}"
+            )
+        self.nonlinearity = nonlinearity
+        self.activation = _NONLINEARITIES[nonlinearity]
+        self.recurrent_max_abs = None if recurrent_max_abs is None else float(recurrent_max_abs)
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes = super().parameter_shapes()
+        shapes["weight_hh"] = (self.hidden_size,)
+        return shapes
+
+    def reset_parameters(self, params: Mapping[str, Tensor]) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        high = min(1.0, self.recurrent_max_abs or 1.0)
+        with torch.no_grad():
+            for name, tensor in params.items():
+                if name == "weight_hh":
+                    tensor.uniform_(0.0, high)
+                else:
+                    tensor.uniform_(-bound, bound)
+
+    def recurrent_weight(self, params: Mapping[str, Tensor]) -> Tensor:
+        """:math:`u`, clamped to ``[-m, m]`` when ``recurrent_max_abs`` is set."""
+        u = params["weight_hh"]
+        if self.recurrent_max_abs is not None:
+            u = u.clamp(-self.recurrent_max_abs, self.recurrent_max_abs)
+        return u
+
+    def step(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        h_rec: Tensor | None = None,
+    ) -> State:
+        h = state[0] if h_rec is None else h_rec
+        return (self.activation(x_proj + self.recurrent_weight(params) * h),)  # (N, H)
+
+    def extra_repr(self) -> str:
+        parts = []
+        if self.nonlinearity != "relu":
+            parts.append(f"nonlinearity={self.nonlinearity!r}")
+        if self.recurrent_max_abs is not None:
+            parts.append(f"recurrent_max_abs={self.recurrent_max_abs}")
+        return ", ".join(parts)
+
+
+class IndRNN(RecurrentLayer):
+    """IndRNN layer (see :class:`IndRNNSpec`); explicit path only.
+
+    Constructor as :class:`rnnkit.nn.GRU`'s, with the cell options keyword-only
+    (``nonlinearity`` defaults to ``"relu"``; ``recurrent_max_abs`` bounds the recurrent weights);
+    inputs and outputs as :class:`rnnkit.nn.RNN`'s: ``output (L, N, D*H),
+    h_n (D*num_layers, N, H)``. ``merge_mode`` and the regularizers are those of
+    :class:`~rnnkit.nn.layer.RecurrentLayer`.
+    """
+
+    spec_class = IndRNNSpec
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        path: Path = "auto",
+        nonlinearity: str = "relu",
+        recurrent_max_abs: float | None = None,
+        merge_mode: str = "concat",
+        input_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
+            recurrent_dropout=recurrent_dropout, zoneout=zoneout, weight_drop=weight_drop,
+            nonlinearity=nonlinearity, recurrent_max_abs=recurrent_max_abs,
+        )
+        self.nonlinearity = nonlinearity
+        self.recurrent_max_abs = self.specs[0].recurrent_max_abs
+
+
+class IndRNNCell(RecurrentCell):
+    """One step of :class:`IndRNNSpec`, with :class:`torch.nn.RNNCell`'s interface.
+
+    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
+    Outputs: ``h' (N, H) or (H,)``.
+    """
+
+    spec_class = IndRNNSpec
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        nonlinearity: str = "relu",
+        recurrent_max_abs: float | None = None,
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, bias, device, dtype,
+            nonlinearity=nonlinearity, recurrent_max_abs=recurrent_max_abs,
+        )
+        self.nonlinearity = nonlinearity
+        self.recurrent_max_abs = self.spec.recurrent_max_abs

@@ -1,0 +1,332 @@
+r"""Layer-normalised LSTM and GRU (Ba, Kiros & Hinton 2016, "Layer Normalization").
+
+The input pre-activations :math:`W_{ih} x_t` and the recurrent pre-activations
+:math:`W_{hh} h_{t-1}` are normalised *separately*, each with its own gain :math:`\gamma` (init 1)
+and shift :math:`\beta` (init 0), and the LSTM also normalises its cell state before the output
+tanh (the state it carries stays un-normalised), as in the paper and in haste's LayerNormLSTM:
+
+.. math::
+    \mathrm{LN}(a; \gamma, \beta) = \gamma \odot \frac{a - \mu(a)}{\sqrt{\sigma^2(a) + \epsilon}}
+    + \beta
+
+By default :math:`\mu, \sigma^2` are taken over all gates of a vector at once (``4H`` for the
+LSTM, ``3H`` for the GRU: the paper's and haste's choice); ``per_gate=True`` takes them over each
+gate's ``H`` units separately. The usual biases ``b_ih``, ``b_hh`` are added after normalising.
+Because :meth:`~rnnkit.nn.cell.CellSpec.project_input` runs once for all steps, the input half's
+normalisation costs nothing per step.
+
+``bias=False`` removes every additive term: ``b_ih``, ``b_hh`` and the shifts :math:`\beta`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rnnkit.nn.cell import CellSpec, RecurrentCell, State
+from rnnkit.nn.layer import Path, RecurrentLayer
+
+__all__ = [
+    "LayerNormGRU",
+    "LayerNormGRUCell",
+    "LayerNormGRUSpec",
+    "LayerNormLSTM",
+    "LayerNormLSTMCell",
+    "LayerNormLSTMSpec",
+]
+
+
+class _LayerNormSpec(CellSpec):
+    """Shared parameters and normalisation of the layer-normalised cells.
+
+    ``norms`` names the normalised vectors and their sizes, in creation order.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        per_gate: bool = False,
+        eps: float = 1e-5,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias)
+        if not isinstance(per_gate, bool):
+            raise ValueError(f"per_gate must be a bool, got {per_gate!r}")
+        if isinstance(eps, bool) or not isinstance(eps, int | float) or eps <= 0:
+            raise ValueError(f"eps must be a positive number, got {eps!r}")
+        self.per_gate = per_gate
+        self.eps = float(eps)
+
+    def norms(self) -> dict[str, int]:
+        gh = self.num_gates * self.hidden_size
+        return {"ih": gh, "hh": gh}
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes = super().parameter_shapes()  # weight_ih, weight_hh[, bias_ih, bias_hh]
+        for name, size in self.norms().items():
+            shapes[f"ln_weight_{name}"] = (size,)
+            if self.bias:
+                shapes[f"ln_bias_{name}"] = (size,)
+        return shapes
+
+    def reset_parameters(self, params: Mapping[str, Tensor]) -> None:
+        """Weights and biases uniform in ``(-1/sqrt(H), 1/sqrt(H))``; gains 1, shifts 0."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for name, tensor in params.items():
+                if name.startswith("ln_weight"):
+                    tensor.fill_(1.0)
+                elif name.startswith("ln_bias"):
+                    tensor.zero_()
+                else:
+                    tensor.uniform_(-bound, bound)
+
+    def norm(self, params: Mapping[str, Tensor], name: str, a: Tensor, gates: int) -> Tensor:
+        """``LN(a)`` with the gain and shift of ``name``; ``a (..., gates*H)``."""
+        if self.per_gate and gates > 1:
+            split = a.unflatten(-1, (gates, self.hidden_size))  # (..., G, H)
+            normed = F.layer_norm(split, (self.hidden_size,), eps=self.eps).flatten(-2)
+        else:
+            normed = F.layer_norm(a, (a.shape[-1],), eps=self.eps)
+        normed = normed * params[f"ln_weight_{name}"]
+        if self.bias:
+            normed = normed + params[f"ln_bias_{name}"]
+        return normed
+
+    def extra_repr(self) -> str:
+        parts = []
+        if self.per_gate:
+            parts.append("per_gate=True")
+        if self.eps != 1e-5:
+            parts.append(f"eps={self.eps}")
+        return ", ".join(parts)
+
+
+class LayerNormLSTMSpec(_LayerNormSpec):
+    r"""Layer-normalised LSTM, gate order i, f, g, o.
+
+    .. math::
+        \begin{array}{ll}
+        (i, f, g, o) = \mathrm{LN}_{ih}(W_{ih} x_t) + \mathrm{LN}_{hh}(W_{hh} h_{t-1})
+                       + b_{ih} + b_{hh} \\
+        c_t = \sigma(f) \odot c_{t-1} + \sigma(i) \odot \tanh(g) \\
+        h_t = \sigma(o) \odot \tanh(\mathrm{LN}_c(c_t))
+        \end{array}
+
+    Parameters: ``weight_ih (4H, F)``, ``weight_hh (4H, H)``, ``bias_ih (4H)``, ``bias_hh (4H)``
+    (as the LSTM), then ``ln_weight_ih, ln_bias_ih, ln_weight_hh, ln_bias_hh (4H)`` and
+    ``ln_weight_c, ln_bias_c (H)``.
+
+    Args:
+        per_gate: normalise each gate's H units separately instead of all 4H together.
+        eps: the :math:`\epsilon` added to the variance.
+    """
+
+    num_gates = 4
+    state_names = ("h", "c")
+
+    def norms(self) -> dict[str, int]:
+        return super().norms() | {"c": self.hidden_size}
+
+    def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        projected = self.norm(params, "ih", F.linear(x, params["weight_ih"]), 4)  # (..., 4H)
+        if self.bias:
+            projected = projected + (params["bias_ih"] + params["bias_hh"])
+        return projected
+
+    def step(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        h_rec: Tensor | None = None,
+    ) -> State:
+        h, c = state
+        recurrent = F.linear(h if h_rec is None else h_rec, params["weight_hh"])  # (N, 4H)
+        gates = x_proj + self.norm(params, "hh", recurrent, 4)
+        i, f, g, o = gates.chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, H)
+        h = torch.sigmoid(o) * torch.tanh(self.norm(params, "c", c, 1))  # (N, H)
+        return h, c
+
+
+class LayerNormGRUSpec(_LayerNormSpec):
+    r"""Layer-normalised GRU, gate order r, z, n (``b_hn`` inside the reset product, as torch.nn).
+
+    .. math::
+        \begin{array}{ll}
+        (a_r, a_z, a_n) = \mathrm{LN}_{ih}(W_{ih} x_t) + b_{ih} \\
+        (u_r, u_z, u_n) = \mathrm{LN}_{hh}(W_{hh} h_{t-1}) + b_{hh} \\
+        r_t = \sigma(a_r + u_r), \quad z_t = \sigma(a_z + u_z) \\
+        n_t = \tanh(a_n + r_t \odot u_n) \\
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+        \end{array}
+
+    Parameters: ``weight_ih (3H, F)``, ``weight_hh (3H, H)``, ``bias_ih (3H)``, ``bias_hh (3H)``
+    (as the GRU), then ``ln_weight_ih, ln_bias_ih, ln_weight_hh, ln_bias_hh (3H)``.
+
+    Args:
+        per_gate: normalise each gate's H units separately instead of all 3H together.
+        eps: the :math:`\epsilon` added to the variance.
+    """
+
+    num_gates = 3
+    state_names = ("h",)
+
+    def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        projected = self.norm(params, "ih", F.linear(x, params["weight_ih"]), 3)  # (..., 3H)
+        if self.bias:
+            projected = projected + params["bias_ih"]
+        return projected
+
+    def step(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        h_rec: Tensor | None = None,
+    ) -> State:
+        (h,) = state
+        recurrent = F.linear(h if h_rec is None else h_rec, params["weight_hh"])
+        hidden = self.norm(params, "hh", recurrent, 3)  # (N, 3H)
+        if self.bias:
+            hidden = hidden + params["bias_hh"]
+        x_r, x_z, x_n = x_proj.chunk(3, dim=1)
+        h_r, h_z, h_n = hidden.chunk(3, dim=1)
+        r = torch.sigmoid(x_r + h_r)
+        z = torch.sigmoid(x_z + h_z)
+        n = torch.tanh(x_n + r * h_n)
+        return (n + z * (h - n),)  # (N, H)
+
+
+class LayerNormLSTM(RecurrentLayer):
+    """Layer-normalised LSTM layer (see :class:`LayerNormLSTMSpec`); explicit path only.
+
+    Same constructor, inputs and outputs as :class:`rnnkit.nn.LSTM` (without ``proj_size``):
+    ``output (L, N, D*H), (h_n, c_n) (D*num_layers, N, H)``. ``per_gate`` and ``eps`` configure
+    the normalisation; ``merge_mode`` and the regularizers are those of
+    :class:`~rnnkit.nn.layer.RecurrentLayer`.
+    """
+
+    spec_class = LayerNormLSTMSpec
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        path: Path = "auto",
+        per_gate: bool = False,
+        eps: float = 1e-5,
+        merge_mode: str = "concat",
+        input_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
+            recurrent_dropout=recurrent_dropout, zoneout=zoneout, weight_drop=weight_drop,
+            per_gate=per_gate, eps=eps,
+        )
+        self.per_gate, self.eps = per_gate, float(eps)
+
+
+class LayerNormGRU(RecurrentLayer):
+    """Layer-normalised GRU layer (see :class:`LayerNormGRUSpec`); explicit path only.
+
+    Same constructor, inputs and outputs as :class:`rnnkit.nn.GRU`:
+    ``output (L, N, D*H), h_n (D*num_layers, N, H)``. ``per_gate`` and ``eps`` configure the
+    normalisation; ``merge_mode`` and the regularizers are those of
+    :class:`~rnnkit.nn.layer.RecurrentLayer`.
+    """
+
+    spec_class = LayerNormGRUSpec
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        path: Path = "auto",
+        per_gate: bool = False,
+        eps: float = 1e-5,
+        merge_mode: str = "concat",
+        input_dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float | tuple[float, float] = 0.0,
+        weight_drop: float = 0.0,
+    ) -> None:
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
+            recurrent_dropout=recurrent_dropout, zoneout=zoneout, weight_drop=weight_drop,
+            per_gate=per_gate, eps=eps,
+        )
+        self.per_gate, self.eps = per_gate, float(eps)
+
+
+class LayerNormLSTMCell(RecurrentCell):
+    """One step of :class:`LayerNormLSTMSpec`, with :class:`torch.nn.LSTMCell`'s interface.
+
+    Inputs: ``input (N, F) or (F,)``, ``(h, c)`` each ``(N, H) or (H,)`` (zeros if omitted).
+    Outputs: ``(h', c')``.
+    """
+
+    spec_class = LayerNormLSTMSpec
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        per_gate: bool = False,
+        eps: float = 1e-5,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype, per_gate=per_gate, eps=eps)
+
+
+class LayerNormGRUCell(RecurrentCell):
+    """One step of :class:`LayerNormGRUSpec`, with :class:`torch.nn.GRUCell`'s interface.
+
+    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
+    Outputs: ``h' (N, H) or (H,)``.
+    """
+
+    spec_class = LayerNormGRUSpec
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+        *,
+        per_gate: bool = False,
+        eps: float = 1e-5,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, device, dtype, per_gate=per_gate, eps=eps)
