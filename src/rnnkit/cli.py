@@ -1,0 +1,235 @@
+"""The ``rnnkit`` command: train | evaluate | predict | shapes.
+
+``rnnkit train`` with no arguments is the main job: a 2-layer LSTM reads each bundled MNIST
+sample image as 28 rows, trains for a few minutes on a laptop CPU, prints the test accuracy and
+writes a run directory (config, checkpoints, metrics.csv, plots). Errors print one line and exit
+with status 2 (set RNNKIT_DEBUG=1 for the traceback); Ctrl-C exits with 130 and says how to
+resume. Heavy imports (torch, Lightning) happen inside the commands, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from rnnkit import __version__
+
+__all__ = ["main", "build_parser"]
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _add_overrides(p: argparse.ArgumentParser, *, training: bool) -> None:
+    g = p.add_argument_group("config overrides")
+    if training:
+        g.add_argument("--epochs", type=int, metavar="N", help="trainer.epochs")
+        g.add_argument("--out", metavar="DIR", help="run directory (default runs/NAME-TIMESTAMP)")
+        g.add_argument("--seed", type=int, metavar="N", help="trainer.seed")
+    g.add_argument(
+        "--data-dir", metavar="DIR",
+        help="data.source: a directory with the MNIST IDX files, 'full' or 'bundled'",
+    )
+    g.add_argument(
+        "--set", dest="overrides", action="extend", nargs="+", default=[],
+        metavar="KEY=VALUE", help="any config value, e.g. --set model.hidden_size=64 "
+        "optim.lr=0.001 (values are YAML)",
+    )
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
+    """The argument parser; ``with_shapes`` adds the ``shapes`` options (imports torch)."""
+    parser = argparse.ArgumentParser(
+        prog="rnnkit",
+        description="Recurrent neural networks on PyTorch: train, evaluate, predict, explain.",
+    )
+    parser.add_argument("--version", action="version", version=f"rnnkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "train", help="train a model (no arguments: row-MNIST LSTM on the bundled sample)",
+        description="Train a sequence classifier and write a run directory. Without "
+        "arguments: the main job, a row-MNIST LSTM on the bundled 10k/2k sample.",
+    )
+    p.add_argument("--config", metavar="FILE", help="YAML recipe, e.g. configs/mnist_rows_gru.yaml")
+    p.add_argument(
+        "--resume", metavar="RUN_DIR",
+        help="continue an interrupted run from RUN_DIR/checkpoints/last.ckpt with its saved "
+        "config (overrides may change e.g. --data-dir or --no-progress)",
+    )
+    _add_overrides(p, training=True)
+
+    p = sub.add_parser(
+        "evaluate", help="test a run's best checkpoint",
+        description="Reproduce the test accuracy of a run directory's best checkpoint (or a "
+        ".ckpt file) on its data's test split.",
+    )
+    p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("--json", action="store_true", help="print all metrics as JSON")
+    _add_overrides(p, training=False)
+
+    p = sub.add_parser(
+        "predict", help="classify 28x28 digit images (IDX, .npy, PNG)",
+        description="Classify images with a trained run's best checkpoint. Files: IDX image "
+        "files, .npy arrays ((28, 28) or (N, 28, 28)) or pictures such as PNG (28x28; dark "
+        "digits on a light background are inverted automatically).",
+    )
+    p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("files", metavar="FILE", nargs="+")
+    p.add_argument("--output", metavar="CSV", help="also write the predictions as CSV")
+    p.add_argument(
+        "--invert", action=argparse.BooleanOptionalAction, default=None,
+        help="invert the images (default: only those that look dark-on-light)",
+    )
+    _add_overrides(p, training=False)
+
+    p = sub.add_parser(
+        "shapes", help="show the tensor shapes of a recurrent layer",
+        description="Show every parameter, input, output and state shape of a recurrent layer.",
+    )
+    if with_shapes:
+        from rnnkit import shapes
+
+        shapes.add_arguments(p)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
+    """The shortcut options as (key, value) pairs (paths are taken literally), then --set."""
+    items: list[str | tuple[str, object]] = []
+    if getattr(args, "epochs", None) is not None:
+        items.append(("trainer.epochs", args.epochs))
+    if getattr(args, "seed", None) is not None:
+        items.append(("trainer.seed", args.seed))
+    if getattr(args, "out", None) is not None:
+        items.append(("out", args.out))
+    if args.data_dir is not None:
+        items.append(("data.source", args.data_dir))
+    if args.no_progress:
+        items.append(("trainer.progress_bar", False))
+    return items + list(args.overrides)
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from rnnkit.config import load_config
+
+    if args.resume:
+        if args.config:
+            raise ValueError("--resume uses the run's saved config; leave out --config")
+        if args.out:
+            raise ValueError("--resume continues in RUN_DIR; leave out --out")
+        from rnnkit.tasks.run import resume_config
+
+        config = resume_config(args.resume, _overrides(args))
+    else:
+        config = load_config(args.config, _overrides(args))  # config errors before Lightning
+    from rnnkit.tasks.run import train
+
+    result = train(config, resume=bool(args.resume))
+    m = result.metrics
+    print(
+        f"test accuracy {_percent(m['test_acc'])} on {m['num_examples']} test examples "
+        f"(test loss {m['test_loss']:.4f}, best epoch {m['epoch']} of {config.trainer.epochs}) "
+        f"after {result.seconds:.0f} s"
+    )
+    print(f"run directory: {result.run_dir}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from rnnkit.tasks.run import evaluate
+
+    result = evaluate(args.target, _overrides(args))
+    m = result.metrics
+    if args.json:
+        print(json.dumps(m, indent=2))
+        return 0
+    print(
+        f"test accuracy {_percent(m['test_acc'])} on {m['num_examples']} test examples "
+        f"(test loss {m['test_loss']:.4f}) with {result.checkpoint} (epoch {m['epoch']})"
+    )
+    per_class = m.get("per_class_accuracy") or {}
+    if per_class:
+        print("per class: " + "  ".join(f"{k}: {_percent(v)}" for k, v in per_class.items()))
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import csv
+
+    from rnnkit.tasks.run import predict
+
+    predictions = predict(args.target, args.files, invert=args.invert, overrides=_overrides(args))
+    rows = []
+    for pred in predictions:
+        several = len(pred.classes) > 1
+        for i, (name, probs) in enumerate(zip(pred.classes, pred.probabilities, strict=True)):
+            where = f"{pred.path}[{i}]" if several else str(pred.path)
+            rows.append((where, name, float(probs.max())))
+    for where, name, p in rows:
+        print(f"{where}\t{name}\t{p:.4f}")
+    if args.output:
+        with open(args.output, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["image", "predicted", "probability"])
+            writer.writerows((w, n, f"{p:.6f}") for w, n, p in rows)
+    return 0
+
+
+def _cmd_shapes(args: argparse.Namespace) -> int:
+    from rnnkit import shapes
+
+    return int(shapes.run(args))
+
+
+COMMANDS = {
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "predict": _cmd_predict,
+    "shapes": _cmd_shapes,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``rnnkit`` command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(with_shapes=command == "shapes")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # plots go to files; never open a window
+    debug = os.environ.get("RNNKIT_DEBUG", "") not in ("", "0")
+
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("rnnkit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:
+        # Look the error types up without importing Lightning just to handle an error.
+        callbacks = sys.modules.get("rnnkit.tasks.callbacks")
+        run = sys.modules.get("rnnkit.tasks.run")
+        if run is not None and isinstance(err, run.RunInterrupted):
+            print(f"rnnkit: {err}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        expected: tuple[type[BaseException], ...] = (ValueError, OSError)
+        if callbacks is not None:
+            expected += (callbacks.NonFiniteLossError,)
+        if debug or not isinstance(err, expected):
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"rnnkit {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

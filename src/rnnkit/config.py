@@ -1,0 +1,377 @@
+"""Typed run configuration: frozen dataclasses, YAML files and command-line overrides.
+
+A run is described by one :class:`RunConfig` with one section per component::
+
+    name: mnist_rows_lstm
+    out: null                 # run directory; null = runs/<name>-<timestamp>
+    data:    {source: bundled, view: rows, batch_size: 100, ...}
+    model:   {cell: lstm, hidden_size: 128, num_layers: 2, summary: last, ...}
+    optim:   {name: adam, lr: 0.002, schedule: onecycle, ...}
+    trainer: {epochs: 12, seed: 0, grad_clip: 1.0, ...}
+
+The defaults are the main job (``rnnkit train`` with no arguments): a row-MNIST LSTM on the
+bundled sample. A YAML file only lists what differs; ``--set section.key=value`` (the value is
+parsed as YAML) and the shortcuts ``--epochs``, ``--out``, ``--data-dir`` override it. Every
+value is checked (type, choices, range) when a config is built, and an unknown key is an error
+that lists the valid keys. The resolved config is saved as ``config.yaml`` in every run
+directory and, as a plain dict, inside every checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+__all__ = [
+    "ConfigError",
+    "DataConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "TrainerConfig",
+    "RunConfig",
+    "load_config",
+    "apply_overrides",
+    "save_config",
+    "Override",
+]
+
+
+class ConfigError(ValueError):
+    """A config file or override names an unknown key or holds an invalid value."""
+
+
+def _opt(default: Any, help: str, *, choices: tuple | None = None, min: float | None = None,
+         max: float | None = None, min_exclusive: bool = False) -> Any:
+    """A dataclass field with its help text and the checks :func:`_check_field` applies."""
+    meta = {"help": help, "choices": choices, "min": min, "max": max,
+            "min_exclusive": min_exclusive}
+    return field(default=default, metadata=meta)
+
+
+class _Section:
+    """Validation shared by all config sections (run from ``__post_init__``)."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = _check_field(type(self), f, getattr(self, f.name))
+            object.__setattr__(self, f.name, value)  # e.g. lr=1 -> 1.0
+        self._check()
+
+    def _check(self) -> None:
+        """Cross-field checks of one section."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (YAML- and ``torch.load(weights_only=True)``-safe)."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class DataConfig(_Section):
+    """Where the sequences come from and how they are batched."""
+
+    name: str = _opt("mnist", "dataset family", choices=("mnist",))
+    source: str = _opt("bundled", "'bundled' (the 10k/2k sample shipped with rnnkit), 'full' "
+                       "(the data cache, ~/.cache/rnnkit/mnist) or a directory holding the four "
+                       "MNIST IDX files (.gz or raw)")
+    download: bool = _opt(False, "download MNIST into `source` when files are missing")
+    view: str = _opt("rows", "how an image becomes a sequence: rows (28 steps x 28), pixels "
+                     "(784 steps x 1) or permuted (pixels in a fixed random order)",
+                     choices=("rows", "pixels", "permuted"))
+    perm_seed: int = _opt(0, "seed of the permuted view's pixel order", min=0)
+    batch_size: int = _opt(100, "examples per batch", min=1)
+    val_size: int = _opt(1000, "training examples held out for validation", min=1)
+    normalize: bool = _opt(True, "standardise pixels with MNIST's training mean and std")
+    num_workers: int = _opt(0, "DataLoader worker processes (0 = load in the main process)", min=0)
+
+    def _check(self) -> None:
+        if self.download and self.source == "bundled":
+            raise ConfigError("data.download=true needs data.source 'full' or a directory, "
+                              "not 'bundled' (the bundled sample ships with rnnkit)")
+
+
+@dataclass(frozen=True)
+class ModelConfig(_Section):
+    """The SequenceClassifier: a recurrent encoder, a sequence summary and a head."""
+
+    cell: str = _opt("lstm", "recurrent cell", choices=("rnn", "lstm", "gru"))
+    hidden_size: int = _opt(128, "H, features of the recurrent state", min=1)
+    num_layers: int = _opt(2, "stacked recurrent layers", min=1)
+    bidirectional: bool = _opt(False, "run a backward direction too (D = 2)")
+    dropout: float = _opt(0.0, "dropout between recurrent layers (needs num_layers >= 2)",
+                          min=0.0, max=0.99)
+    summary: str = _opt("last", "sequence summary: last (direction-aware), mean, max, attention",
+                        choices=("last", "mean", "max", "attention"))
+    head_hidden: int = _opt(0, "hidden units of an extra ReLU layer in the head (0 = linear head)",
+                            min=0)
+    head_batchnorm: bool = _opt(False, "BatchNorm1d on the summary before the head")
+    head_dropout: float = _opt(0.0, "dropout on the summary before the head", min=0.0, max=0.99)
+    path: str = _opt("auto", "rnnkit.nn execution path", choices=("auto", "fast", "explicit"))
+
+    def _check(self) -> None:
+        if self.dropout > 0 and self.num_layers < 2:
+            raise ConfigError(
+                f"model.dropout={self.dropout} acts between recurrent layers, so it needs "
+                f"model.num_layers >= 2 (got {self.num_layers}); use model.head_dropout for "
+                "a single layer"
+            )
+
+
+@dataclass(frozen=True)
+class OptimConfig(_Section):
+    """Optimizer and learning-rate schedule."""
+
+    name: str = _opt("adam", "optimizer", choices=("adam", "adamw", "sgd"))
+    lr: float = _opt(2e-3, "learning rate (the peak rate for onecycle)", min=0.0,
+                     min_exclusive=True)
+    weight_decay: float = _opt(0.0, "L2 penalty (adam, sgd) or decoupled decay (adamw)", min=0.0)
+    momentum: float = _opt(0.9, "SGD momentum", min=0.0, max=1.0)
+    nesterov: bool = _opt(False, "SGD with Nesterov momentum")
+    schedule: str = _opt("onecycle", "learning-rate schedule",
+                         choices=("onecycle", "cosine", "step", "none"))
+    pct_start: float = _opt(0.25, "onecycle: fraction of the steps spent warming up",
+                            min=0.0, max=1.0, min_exclusive=True)
+    step_size: int = _opt(5, "step: epochs between decays", min=1)
+    gamma: float = _opt(0.1, "step: decay factor", min=0.0, min_exclusive=True)
+
+    def _check(self) -> None:
+        if self.nesterov and (self.name != "sgd" or self.momentum == 0):
+            raise ConfigError("optim.nesterov needs optim.name=sgd and optim.momentum > 0")
+
+
+@dataclass(frozen=True)
+class TrainerConfig(_Section):
+    """Lightning Trainer settings, seeding, checkpointing and early stopping."""
+
+    epochs: int = _opt(12, "training epochs", min=1)
+    seed: int = _opt(0, "seed for weights, shuffling and dropout", min=0)
+    grad_clip: float = _opt(1.0, "clip the gradient norm to this value (0 = off)", min=0.0)
+    early_stopping: int = _opt(0, "stop after this many epochs without a better "
+                               "monitored value (0 = off)", min=0)
+    monitor: str = _opt("val_acc", "metric for the best checkpoint and early stopping",
+                        choices=("val_acc", "val_loss"))
+    accelerator: str = _opt("auto", "Lightning accelerator: auto, cpu, gpu, ...")
+    devices: int | str = _opt(1, "Lightning devices: a count, 'auto' (all; several start DDP), ...")
+    precision: str = _opt("32-true", "Lightning precision: 32-true, bf16-mixed, 16-mixed, ...")
+    deterministic: bool = _opt(False, "also ask torch for deterministic kernels (slower)")
+    log_every_n_steps: int = _opt(20, "log training metrics every n steps", min=1)
+    progress_bar: bool = _opt(True, "show a progress bar")
+
+
+@dataclass(frozen=True)
+class RunConfig(_Section):
+    """Everything a run needs; the defaults are the main job."""
+
+    name: str = _opt("mnist_rows_lstm", "run name, used for the default run directory")
+    out: str | None = _opt(None, "run directory (default: runs/<name>-<timestamp>)")
+    data: DataConfig = field(default_factory=DataConfig, metadata={"help": "data"})
+    model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "model"})
+    optim: OptimConfig = field(default_factory=OptimConfig, metadata={"help": "optimizer"})
+    trainer: TrainerConfig = field(default_factory=TrainerConfig, metadata={"help": "trainer"})
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RunConfig:
+        """Build and validate a config from a nested dict; missing keys take the defaults."""
+        return _build(cls, data or {}, prefix="")
+
+
+_SECTIONS: dict[str, type] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "optim": OptimConfig,
+    "trainer": TrainerConfig,
+}
+
+
+# ----------------------------------------------------------------------------------- checks
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _alternatives(tp: Any) -> tuple[Any, ...]:
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        return typing.get_args(tp)
+    return (tp,)
+
+
+def _type_name(tp: Any) -> str:
+    return " or ".join("null" if t is type(None) else t.__name__ for t in _alternatives(tp))
+
+
+def _coerce(tp: Any, value: Any, key: str) -> Any:
+    """Return ``value`` as type ``tp`` (int or numeric text -> float are the only conversions)."""
+    for alt in _alternatives(tp):
+        if alt is type(None) and value is None:
+            return None
+        if alt is bool and isinstance(value, bool):
+            return value
+        if alt is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if alt is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if alt is float and isinstance(value, str):
+            try:  # YAML 1.1 reads 1e-3 (no dot) as a string
+                return float(value)
+            except ValueError:
+                pass
+        if alt is str and isinstance(value, str):
+            return value
+    raise ConfigError(f"{key} must be {_type_name(tp)}, got {value!r} ({type(value).__name__})")
+
+
+def _check_field(cls: type, f: dataclasses.Field, value: Any) -> Any:
+    """Check one field's type, choices and range; return the value in its declared type."""
+    key = f"{_section_name(cls)}{f.name}"
+    if f.name in _SECTIONS and cls is RunConfig:
+        if not isinstance(value, _SECTIONS[f.name]):
+            raise ConfigError(f"{key} must be a {_SECTIONS[f.name].__name__}")
+        return value
+    value = _coerce(_hints(cls)[f.name], value, key)
+    meta = f.metadata
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"{key} must be one of {', '.join(meta['choices'])}; got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = meta.get("min"), meta.get("max")
+        if lo is not None and (value < lo or (meta.get("min_exclusive") and value == lo)):
+            rel = ">" if meta.get("min_exclusive") else ">="
+            raise ConfigError(f"{key} must be {rel} {lo}, got {value!r}")
+        if hi is not None and value > hi:
+            raise ConfigError(f"{key} must be <= {hi}, got {value!r}")
+    return value
+
+
+def _section_name(cls: type) -> str:
+    for name, section in _SECTIONS.items():
+        if section is cls:
+            return f"{name}."
+    return ""
+
+
+def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
+    if not isinstance(data, Mapping):
+        where = f"section '{prefix[:-1]}'" if prefix else "the config"
+        raise ConfigError(f"{where} must be a mapping of keys to values, got {data!r}")
+    valid = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in valid:
+            where = f"in section '{prefix[:-1]}'" if prefix else "at the top level"
+            raise ConfigError(
+                f"unknown config key '{prefix}{key}'; valid keys {where}: {', '.join(valid)}"
+            )
+    hints = _hints(cls)
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if cls is RunConfig and name in _SECTIONS:
+            kwargs[name] = _build(_SECTIONS[name], value or {}, prefix=f"{name}.")
+        else:
+            kwargs[name] = _coerce(hints[name], value, f"{prefix}{name}")
+    return cls(**kwargs)
+
+
+# ------------------------------------------------------------------------------- overrides
+
+
+def _parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise ConfigError(f"an override must look like section.key=value, got {item!r}")
+    key, _, text = item.partition("=")
+    key = key.strip()
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError as err:
+        raise ConfigError(f"cannot parse the value of override {item!r}: {err}") from None
+    return key.split("."), value
+
+
+Override = str | tuple[str, Any]  # "section.key=value" or ("section.key", value)
+
+
+def apply_overrides(config: Mapping[str, Any], overrides: Iterable[Override]) -> dict[str, Any]:
+    """Return a copy of the nested dict ``config`` with overrides applied.
+
+    An override is ``"section.key=value"``, whose value is parsed as YAML (``true``, ``0.1``,
+    ``null``, ``[0, 1]``), or a pair ``("section.key", value)`` taken as is (for paths).
+    Keys are checked when the result is turned into a :class:`RunConfig`.
+    """
+    result = {k: dict(v) if isinstance(v, Mapping) else v for k, v in config.items()}
+    for item in overrides:
+        if isinstance(item, tuple):
+            path, value = item[0].split("."), item[1]
+            item = f"{item[0]}={value}"
+        else:
+            path, value = _parse_override(item)
+        if len(path) == 1:
+            if path[0] in _SECTIONS:
+                keys = ", ".join(f.name for f in dataclasses.fields(_SECTIONS[path[0]]))
+                raise ConfigError(
+                    f"override {item!r} names a whole section; use {path[0]}.KEY=VALUE "
+                    f"(valid keys: {keys})"
+                )
+            result[path[0]] = value
+        elif len(path) == 2 and path[0] in _SECTIONS:
+            section = result.setdefault(path[0], {})
+            if not isinstance(section, dict):
+                raise ConfigError(f"section '{path[0]}' must be a mapping, got {section!r}")
+            section[path[1]] = value
+        else:
+            top = [f.name for f in dataclasses.fields(RunConfig)]
+            raise ConfigError(
+                f"unknown config key '{'.'.join(path)}'; valid keys at the top level: "
+                f"{', '.join(top)} (sections: {', '.join(_SECTIONS)})"
+            )
+    return result
+
+
+# -------------------------------------------------------------------------------- file I/O
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file as a dict (an empty file is an empty dict)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def load_config(
+    path: str | Path | None = None, overrides: Iterable[Override] = ()
+) -> RunConfig:
+    """Defaults, then the YAML file at ``path`` (if any), then overrides (see
+    :func:`apply_overrides`).
+
+    Raises:
+        ConfigError: unknown key (the message lists the valid ones), bad type or value.
+    """
+    data: dict[str, Any] = read_yaml(path) if path is not None else {}
+    if path is not None:
+        try:
+            RunConfig.from_dict(data)
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from None
+    return RunConfig.from_dict(apply_overrides(data, overrides))
+
+
+def save_config(config: RunConfig, path: str | Path) -> None:
+    """Write the resolved config as YAML (every key, sections in a fixed order)."""
+    text = yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=False)
+    Path(path).write_text(text, encoding="utf-8")

@@ -1,0 +1,125 @@
+"""SequenceClassifier: a recurrent encoder, a sequence summary and a head (many-to-one)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from torch import Tensor, nn
+
+from rnnkit.models.head import Head
+from rnnkit.models.summary import SUMMARIES, make_summary
+from rnnkit.nn import GRU, LSTM, RNN
+
+if TYPE_CHECKING:
+    from rnnkit.config import ModelConfig
+
+__all__ = ["CELLS", "SequenceClassifier"]
+
+CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+
+
+class SequenceClassifier(nn.Module):
+    """Many-to-one model: ``x (N, L, F) -> rnnkit.nn layer -> summary (N, D*H) -> head (N, C)``.
+
+    The recurrent layer is :class:`rnnkit.nn.RNN`, :class:`~rnnkit.nn.LSTM` or
+    :class:`~rnnkit.nn.GRU` (batch first). The summary turns its last layer's outputs into one
+    vector per sequence (see :mod:`rnnkit.models.summary`); ``"last"`` is direction-aware: the
+    forward direction at each sequence's last valid step, the backward direction at its first
+    step. With ``lengths``, padded steps reach neither the recurrent states nor the summary.
+
+    The head's output size is generic: ``num_classes=C`` gives logits for C classes;
+    ``num_classes=1`` gives one score per sequence (a regression output).
+
+    Args:
+        input_size: F, features per step.
+        num_classes: C, outputs of the head.
+        cell: ``"rnn"`` (tanh), ``"lstm"`` or ``"gru"``.
+        hidden_size: H, units per layer and direction.
+        num_layers: stacked recurrent layers.
+        bidirectional: D = 2 adds a backward direction.
+        dropout: dropout between recurrent layers (needs ``num_layers >= 2``).
+        summary: ``"last"``, ``"mean"``, ``"max"`` or ``"attention"``.
+        head_hidden: units of a hidden ReLU layer in the head (0 = linear head).
+        head_batchnorm: BatchNorm1d on the summary.
+        head_dropout: dropout on the summary (and the head's hidden layer).
+        path: rnnkit.nn execution path, ``"auto"``, ``"fast"`` or ``"explicit"``.
+
+    Inputs: ``x, lengths=None``
+        * x: ``(N, L, F)`` float.
+        * lengths: ``(N,)`` int64, valid steps of each sequence, 1 <= lengths <= L; None means
+          every sequence has L steps.
+
+    Outputs: ``(N, C)`` logits (unnormalised scores).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        num_classes: int,
+        *,
+        cell: str = "lstm",
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        summary: str = "last",
+        head_hidden: int = 0,
+        head_batchnorm: bool = False,
+        head_dropout: float = 0.0,
+        path: str = "auto",
+    ) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
+        if summary not in SUMMARIES:
+            raise ValueError(f"summary must be one of {', '.join(SUMMARIES)}, got {summary!r}")
+        self.input_size = input_size
+        self.num_classes = num_classes
+        self.rnn = CELLS[cell](
+            input_size,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            path=path,
+        )
+        directions = 2 if bidirectional else 1
+        features = directions * hidden_size  # D*H
+        self.summary = make_summary(summary, features, directions)
+        self.head = Head(
+            features, num_classes, hidden=head_hidden, batchnorm=head_batchnorm,
+            dropout=head_dropout,
+        )
+
+    @classmethod
+    def from_config(
+        cls, config: ModelConfig, input_size: int, num_classes: int
+    ) -> SequenceClassifier:
+        """Build from a :class:`rnnkit.config.ModelConfig`."""
+        return cls(
+            input_size,
+            num_classes,
+            cell=config.cell,
+            hidden_size=config.hidden_size,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout,
+            summary=config.summary,
+            head_hidden=config.head_hidden,
+            head_batchnorm=config.head_batchnorm,
+            head_dropout=config.head_dropout,
+            path=config.path,
+        )
+
+    def encode(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """The sequence summary ``(N, D*H)`` of ``x (N, L, F)``."""
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"expected input of shape (N, L, {self.input_size}), found {tuple(x.shape)}"
+            )
+        out, _ = self.rnn(x, lengths=lengths)  # (N, L, D*H), zero on padded steps
+        return self.summary(out, lengths)  # (N, D*H)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        return self.head(self.encode(x, lengths))  # (N, C)

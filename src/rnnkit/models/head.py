@@ -1,0 +1,57 @@
+"""Head: the feed-forward layers from a sequence summary to the outputs."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+__all__ = ["Head"]
+
+
+class Head(nn.Module):
+    """``[BatchNorm1d] -> [Dropout] -> [Linear -> ReLU -> Dropout] -> Linear``.
+
+    Args:
+        in_features: S, features of the summary (D*H for a recurrent summary).
+        out_features: C, outputs (classes for a classifier, 1 for a scalar regression).
+        hidden: units of an optional hidden layer (0 = none: a linear head).
+        batchnorm: normalise the summary with BatchNorm1d first.
+        dropout: dropout probability before each Linear (0 = none).
+
+    Inputs: ``(N, S)``. Outputs: ``(N, C)``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        hidden: int = 0,
+        batchnorm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
+            raise ValueError(f"hidden must be an int >= 0, got {hidden!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        layers: list[nn.Module] = []
+        if batchnorm:
+            layers.append(nn.BatchNorm1d(in_features))
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = in_features
+        if hidden:
+            layers += [nn.Linear(in_features, hidden), nn.ReLU()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = hidden
+        layers.append(nn.Linear(width, out_features))
+        self.layers = nn.Sequential(*layers)
+        self.in_features = in_features
+        self.out_features = out_features
+
+    def forward(self, summary: Tensor) -> Tensor:
+        return self.layers(summary)  # (N, C)

@@ -1,0 +1,86 @@
+"""SequenceClassifier: shapes for every cell/summary/direction, lengths, head options."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from rnnkit.config import ModelConfig
+from rnnkit.models import SequenceClassifier
+from rnnkit.nn import GRU, LSTM, RNN
+
+
+@pytest.mark.parametrize(
+    ("cell", "summary", "bidirectional"),
+    list(itertools.product(["rnn", "lstm", "gru"], ["last", "mean", "max", "attention"],
+                           [False, True])),
+)
+def test_output_shapes(cell, summary, bidirectional):
+    torch.manual_seed(0)
+    model = SequenceClassifier(
+        5, 7, cell=cell, hidden_size=6, num_layers=2, bidirectional=bidirectional,
+        summary=summary,
+    )
+    x = torch.randn(3, 4, 5)
+    assert model(x).shape == (3, 7)
+    assert model(x, torch.tensor([4, 1, 2])).shape == (3, 7)
+    assert model.encode(x).shape == (3, 6 * (2 if bidirectional else 1))
+
+
+def test_cells_are_rnnkit_layers():
+    assert isinstance(SequenceClassifier(2, 3, cell="rnn").rnn, RNN)
+    assert isinstance(SequenceClassifier(2, 3, cell="lstm").rnn, LSTM)
+    assert isinstance(SequenceClassifier(2, 3, cell="gru").rnn, GRU)
+
+
+@pytest.mark.parametrize("summary", ["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padded_inputs_do_not_change_logits(summary, bidirectional):
+    torch.manual_seed(0)
+    model = SequenceClassifier(
+        3, 4, hidden_size=5, num_layers=2, bidirectional=bidirectional, summary=summary,
+        head_batchnorm=True, head_dropout=0.2, head_hidden=8,
+    ).eval()
+    lengths = torch.tensor([6, 2, 4])
+    x = torch.randn(3, 6, 3)
+    y = x.clone()
+    for n, t in enumerate(lengths.tolist()):
+        y[n, t:] = torch.randn(6 - t, 3) * 100
+    torch.testing.assert_close(model(x, lengths), model(y, lengths))
+    # a padded sequence gives what the same sequence alone, unpadded, gives
+    torch.testing.assert_close(model(x, lengths)[1:2], model(x[1:2, :2]))
+
+
+def test_regression_variant_is_one_output():
+    model = SequenceClassifier(3, 1, cell="gru", hidden_size=4)
+    assert model(torch.randn(2, 5, 3)).shape == (2, 1)
+
+
+def test_from_config():
+    config = ModelConfig(cell="gru", hidden_size=6, num_layers=3, bidirectional=True,
+                         dropout=0.1, summary="max", head_batchnorm=True, head_hidden=5)
+    model = SequenceClassifier.from_config(config, 4, 10)
+    assert (model.rnn.hidden_size, model.rnn.num_layers, model.rnn.bidirectional) == (6, 3, True)
+    assert model(torch.randn(2, 3, 4)).shape == (2, 10)
+
+
+def test_gradients_reach_every_parameter():
+    model = SequenceClassifier(3, 4, hidden_size=5, num_layers=2, summary="attention",
+                               head_batchnorm=True, head_hidden=6)
+    model(torch.randn(4, 6, 3), torch.tensor([6, 3, 1, 5])).sum().backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+def test_bad_arguments_and_inputs():
+    with pytest.raises(ValueError, match="cell must be one of"):
+        SequenceClassifier(3, 4, cell="transformer")
+    with pytest.raises(ValueError, match="summary must be one of"):
+        SequenceClassifier(3, 4, summary="first")
+    model = SequenceClassifier(3, 4, hidden_size=5)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, L, 3\)"):
+        model(torch.randn(2, 5, 4))
+    with pytest.raises(ValueError, match="lengths"):
+        model(torch.randn(2, 5, 3), torch.tensor([6, 1]))
