@@ -32,5 +32,5 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
     fi
 fi
 echo "setup: installing rnnkit and its dependencies"
-"${pip[@]}" install -e ".[dev,export]"
+"${pip[@]}" install -e ".[dev]"
 .venv/bin/python -c "import torch, rnnkit; print(f'setup: rnnkit {rnnkit.__version__}, torch {torch.__version__}, ready in .venv')"
