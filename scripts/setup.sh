@@ -7,7 +7,7 @@
 # already satisfied.
 #
 #   RNNKIT_TORCH        torch requirement to install (default: torch==2.13.0)
-#   RNNKIT_TORCH_INDEX  extra pip index for torch, e.g. https://download.pytorch.org/whl/cpu
+#   RNNKIT_TORCH_INDEX  pip index to take torch from, e.g. https://download.pytorch.org/whl/cpu
 #                       for a CPU-only build, or .../whl/cu128 for a specific CUDA build
 #   PYTHON              interpreter used to create the venv (default: python3, needs >= 3.10)
 #
@@ -26,7 +26,7 @@ pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
     echo "setup: installing $torch_req"
     if [ -n "${RNNKIT_TORCH_INDEX:-}" ]; then
-        "${pip[@]}" install --extra-index-url "$RNNKIT_TORCH_INDEX" "$torch_req"
+        "${pip[@]}" install --index-url "$RNNKIT_TORCH_INDEX" "$torch_req"
     else
         "${pip[@]}" install "$torch_req"
     fi
