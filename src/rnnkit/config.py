@@ -20,6 +20,7 @@ directory and, as a plain dict, inside every checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -74,9 +75,15 @@ class _Section:
 
 @dataclass(frozen=True)
 class DataConfig(_Section):
-    """Where the sequences come from and how they are batched."""
+    """Where the sequences come from and how they are batched.
 
-    name: str = _opt("mnist", "dataset family", choices=("mnist",))
+    ``name: mnist`` reads MNIST (``source``, ``view``, ``val_size``, ...); ``name: files``
+    reads the user's labelled sequence files (``train``, ``test``, ``val_fraction`` and the read
+    options ``format``, ``task``, ``id_col``, ...; see docs/data-formats.md).
+    """
+
+    name: str = _opt("mnist", "dataset family: mnist, or files (your own sequence files)",
+                     choices=("mnist", "files"))
     source: str = _opt("bundled", "'bundled' (the 10k/2k sample shipped with rnnkit), 'full' "
                        "(the data cache, ~/.cache/rnnkit/mnist) or a directory holding the four "
                        "MNIST IDX files (.gz or raw)")
@@ -87,13 +94,142 @@ class DataConfig(_Section):
     perm_seed: int = _opt(0, "seed of the permuted view's pixel order", min=0)
     batch_size: int = _opt(100, "examples per batch", min=1)
     val_size: int = _opt(1000, "training examples held out for validation", min=1)
-    normalize: bool = _opt(True, "standardise pixels with MNIST's training mean and std")
+    normalize: bool = _opt(True, "standardise the inputs: MNIST pixels with MNIST's training "
+                           "mean and std; files per feature with the training split's mean and "
+                           "std")
     num_workers: int = _opt(0, "DataLoader worker processes (0 = load in the main process)", min=0)
+    train: str | None = _opt(None, "files: the training file (.ts, .csv, .tsv or .npz)")
+    test: str | None = _opt(None, "files: the test file (default: report on the validation "
+                            "split)")
+    val: str | None = _opt(None, "files: a validation file instead of a split of data.train")
+    val_fraction: float = _opt(0.1, "files: part of data.train held out for validation "
+                               "(stratified by class)", min=0.0, max=0.9)
+    format: str | None = _opt(None, "files: ts, npz, csv, csv-long, csv-wide or tsv (default: "
+                              "from each file's extension)")
+    task: str = _opt("auto", "files: classification, regression or auto (from the labels)",
+                     choices=("auto", "classification", "regression"))
+    id_col: str | None = _opt(None, "long CSV: the sequence id column (default: found by name)")
+    time_col: str | None = _opt(None, "long CSV: the time column (default: found by name)")
+    label_col: str | int | None = _opt(
+        None, "CSV: the label column; a name, or for the wide form first (default), last, an "
+        "index or none (no labels)")
+    feature_cols: list[str] | None = _opt(None, "long CSV: the feature columns (default: all "
+                                          "others)")
+    delimiter: str | None = _opt(None, "CSV: the field separator (default ',' and tab for .tsv)")
+    header: bool | None = _opt(None, "wide CSV: whether the first row is a header (default: "
+                               "detected)")
+    bucket: bool = _opt(True, "files: batch sequences of similar length together")
 
     def _check(self) -> None:
         if self.download and self.source == "bundled":
             raise ConfigError("data.download=true needs data.source 'full' or a directory, "
                               "not 'bundled' (the bundled sample ships with rnnkit)")
+        if self.name == "mnist":
+            given = [k for k in ("train", "test", "val") if getattr(self, k) is not None]
+            if given:
+                raise ConfigError(
+                    f"data.{given[0]} names a file, which needs data.name=files (data.name is "
+                    "mnist); rnnkit train --train FILE sets both"
+                )
+            return
+        if self.train is None:
+            raise ConfigError("data.name=files needs data.train, the training file "
+                              "(rnnkit train --train FILE)")
+        from rnnkit.data.sequences import FORMATS
+
+        if self.format is not None and self.format.lower() not in FORMATS:
+            raise ConfigError(f"data.format must be one of {', '.join(FORMATS)} or null; "
+                              f"got {self.format!r}")
+        if self.val is None and self.val_fraction == 0:
+            raise ConfigError("data.val_fraction=0 leaves no validation data to pick the best "
+                              "checkpoint; use a fraction > 0 or give data.val")
+        if isinstance(self.label_col, str) and not self.label_col.strip():
+            raise ConfigError("data.label_col must not be empty")
+
+    def file_format(self, path: str | os.PathLike) -> str:
+        """The format a data file is read in: ``data.format``, else from its extension.
+
+        Raises:
+            ConfigError: the extension is not one rnnkit reads and ``data.format`` is not set.
+        """
+        from rnnkit.data.sequences import FORMATS
+
+        fmt = (self.format or Path(path).suffix.lstrip(".")).lower()
+        if fmt not in FORMATS:
+            raise ConfigError(
+                f"cannot tell the format of {os.fspath(path)!r} from its extension; name it "
+                f".ts, .csv, .tsv or .npz, or set data.format to one of {', '.join(FORMATS)}"
+            )
+        return fmt
+
+    def read_options(self, path: str | os.PathLike | None = None) -> dict[str, Any]:
+        """Keyword arguments of :func:`rnnkit.data.sequences.read_sequences` for data files.
+
+        With ``path``, the options are checked against that file's format: a CSV column option
+        for a ``.ts`` or ``.npz`` file is an error, not silently ignored.
+        """
+        long = {"id_col": self.id_col, "time_col": self.time_col,
+                "feature_cols": self.feature_cols}
+        wide = {"header": self.header}
+        label: Any = self.label_col
+        if isinstance(label, str) and label.lower() == "none":
+            label = _NO_LABELS
+        csv_opts = {**long, **wide, "label_col": label, "delimiter": self.delimiter}
+        given = {k: v for k, v in csv_opts.items() if v is not None}
+        options: dict[str, Any] = {}
+        fmt = self.format.lower() if self.format else None
+        if path is not None:
+            fmt = self.file_format(path)
+            if fmt in ("ts", "npz") and given:
+                keys = ", ".join(f"data.{k}" for k in given)
+                raise ConfigError(f"{keys} apply to CSV files, not to the {fmt} file {path}")
+            if fmt == "csv" and any(v is not None for v in long.values()) \
+                    and self.header is not None:
+                raise ConfigError("data.header is for wide CSV files; data.id_col, "
+                                  "data.time_col and data.feature_cols for long ones")
+            long_keys = [k for k, v in long.items() if v is not None]
+            if fmt in ("csv-wide", "tsv") and long_keys:
+                raise ConfigError(f"data.{long_keys[0]} is for long CSV files, not the "
+                                  f"{fmt} file {path}")
+            if fmt == "csv-long" and self.header is not None:
+                raise ConfigError("data.header is for wide CSV files; a long CSV always has "
+                                  f"a header ({path})")
+            if fmt in ("csv-long",) and label is _NO_LABELS:
+                raise ConfigError("data.label_col=none is for wide CSV files; a long CSV "
+                                  "without a label column has no labels")
+        if self.format is not None:
+            options["format"] = self.format.lower()
+        elif fmt == "csv" and self.header is not None:
+            options["format"] = "csv-wide"
+        if self.task != "auto":
+            options["task"] = self.task
+        options.update(given)
+        if label is _NO_LABELS:
+            options["label_col"] = None
+        return options
+
+    def check_files(self, which: Iterable[str] = ("train", "val", "test")) -> None:
+        """Check that the data files exist and that the read options fit their formats.
+
+        Raises:
+            ConfigError: a file is missing, a directory, of unknown format, or given an option
+                its format does not take; the message names the file.
+        """
+        if self.name != "files":
+            return
+        for key in which:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            path = Path(value)
+            if not path.exists():
+                raise ConfigError(f"data.{key}: no such file: {value}")
+            if not path.is_file():
+                raise ConfigError(f"data.{key}: {value} is not a file")
+            self.read_options(path)
+
+
+_NO_LABELS = object()  # data.label_col=none: the wide CSV has no label column
 
 
 @dataclass(frozen=True)
@@ -154,8 +290,9 @@ class TrainerConfig(_Section):
     grad_clip: float = _opt(1.0, "clip the gradient norm to this value (0 = off)", min=0.0)
     early_stopping: int = _opt(0, "stop after this many epochs without a better "
                                "monitored value (0 = off)", min=0)
-    monitor: str = _opt("val_acc", "metric for the best checkpoint and early stopping",
-                        choices=("val_acc", "val_loss"))
+    monitor: str = _opt("auto", "metric for the best checkpoint and early stopping (auto: "
+                        "val_acc for classification, val_loss for regression)",
+                        choices=("auto", "val_acc", "val_loss"))
     accelerator: str = _opt("auto", "Lightning accelerator: auto, cpu, gpu, ...")
     devices: int | str = _opt(1, "Lightning devices: a count, 'auto' (all; several start DDP), ...")
     precision: str = _opt("32-true", "Lightning precision: 32-true, bf16-mixed, 16-mixed, ...")
@@ -203,7 +340,14 @@ def _alternatives(tp: Any) -> tuple[Any, ...]:
 
 
 def _type_name(tp: Any) -> str:
-    return " or ".join("null" if t is type(None) else t.__name__ for t in _alternatives(tp))
+    def name(t: Any) -> str:
+        if t is type(None):
+            return "null"
+        if typing.get_origin(t) is list:
+            return "a list of strings"
+        return t.__name__
+
+    return " or ".join(name(t) for t in _alternatives(tp))
 
 
 def _coerce(tp: Any, value: Any, key: str) -> Any:
@@ -224,6 +368,9 @@ def _coerce(tp: Any, value: Any, key: str) -> Any:
                 pass
         if alt is str and isinstance(value, str):
             return value
+        if typing.get_origin(alt) is list and isinstance(value, (list, tuple)) \
+                and all(isinstance(v, str) for v in value):
+            return list(value)
     raise ConfigError(f"{key} must be {_type_name(tp)}, got {value!r} ({type(value).__name__})")
 
 

@@ -8,6 +8,8 @@ from rnnkit.tasks.checkpoint import (
     read_checkpoint,
 )
 from rnnkit.tasks.classify import ClassificationTask, unpack_batch
+from rnnkit.tasks.files import SequencePredictions
+from rnnkit.tasks.regress import RegressionTask
 from rnnkit.tasks.run import (
     EvalResult,
     Prediction,
@@ -17,6 +19,7 @@ from rnnkit.tasks.run import (
     evaluate,
     make_datamodule,
     predict,
+    predict_file,
     resume_config,
     train,
 )
@@ -31,14 +34,17 @@ __all__ = [
     "FiniteLossGuard",
     "NonFiniteLossError",
     "Prediction",
+    "RegressionTask",
     "RunError",
     "RunInterrupted",
+    "SequencePredictions",
     "TrainResult",
     "evaluate",
     "find_checkpoint",
     "make_datamodule",
     "make_trainer",
     "predict",
+    "predict_file",
     "read_checkpoint",
     "resume_config",
     "train",

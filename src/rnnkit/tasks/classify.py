@@ -43,6 +43,8 @@ class ClassificationTask(pl.LightningModule):
         input_size: F, features per step of the data.
         num_classes: C.
         class_names: C names for reports and plots; default ``"0" .. "C-1"``.
+        data_state: what prediction needs to read new files (the data module's ``state_dict``:
+            task, class and feature names, standardizer), or ``None``.
 
     Batches: ``(x (N, L, F), y (N,))`` or ``(x, lengths (N,), y)``; ``y`` int64 in 0..C-1.
 
@@ -58,6 +60,7 @@ class ClassificationTask(pl.LightningModule):
         input_size: int,
         num_classes: int,
         class_names: Sequence[str] | None = None,
+        data_state: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         run = RunConfig.from_dict(config)  # validates; a checkpoint's config too
@@ -66,7 +69,8 @@ class ClassificationTask(pl.LightningModule):
             raise ValueError(f"expected {num_classes} class names, found {len(names)}")
         self.save_hyperparameters(
             {"config": run.to_dict(), "input_size": int(input_size),
-             "num_classes": int(num_classes), "class_names": names},
+             "num_classes": int(num_classes), "class_names": names,
+             "data_state": None if data_state is None else dict(data_state)},
             logger=False,
         )
         self.run_config = run

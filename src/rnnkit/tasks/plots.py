@@ -29,8 +29,11 @@ def _per_epoch(rows: list[dict[str, float]], key: str) -> tuple[list[int], list[
     return [e + 1 for e in epochs], [values[e] for e in epochs]
 
 
-def plot_curves(metrics_csv: str | Path, out_dir: str | Path) -> list[Path]:
-    """``loss.png`` and ``accuracy.png``: training and validation curves per epoch.
+def plot_curves(
+    metrics_csv: str | Path, out_dir: str | Path, *, loss_title: str = "cross-entropy loss"
+) -> list[Path]:
+    """``loss.png`` and ``accuracy.png`` (classification) or ``mae.png`` (regression): training
+    and validation curves per epoch. ``loss_title`` names the loss on its plot.
 
     Returns the files written (none when the CSV holds no epoch-level values).
     """
@@ -41,8 +44,9 @@ def plot_curves(metrics_csv: str | Path, out_dir: str | Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, title, keys in (
-        ("loss.png", "cross-entropy loss", ("train_loss_epoch", "val_loss")),
+        ("loss.png", loss_title, ("train_loss_epoch", "val_loss")),
         ("accuracy.png", "accuracy", ("train_acc", "val_acc")),
+        ("mae.png", "mean absolute error", ("train_mae", "val_mae")),
     ):
         series = {k: _per_epoch(rows, k) for k in keys}
         if not any(x for x, _ in series.values()):

@@ -3,11 +3,16 @@
 A run directory holds::
 
     config.yaml              the resolved config
-    checkpoints/best.ckpt    the best epoch by trainer.monitor (val_acc by default)
+    checkpoints/best.ckpt    the best epoch by trainer.monitor (val_acc, or val_loss for regression)
     checkpoints/last.ckpt    the end of the latest epoch (what --resume continues from)
     metrics.csv              Lightning's CSVLogger: losses, accuracies, learning rate
-    plots/loss.png  plots/accuracy.png  plots/confusion_matrix.png
-    test_metrics.json        test accuracy and loss of best.ckpt, per-class accuracy, confusion
+    plots/loss.png  plots/accuracy.png (or mae.png)  plots/confusion_matrix.png
+    test_metrics.json        test accuracy (or MAE and RMSE) and loss of best.ckpt, per-class
+                             accuracy, confusion matrix
+
+With ``data.name: files`` the data are the user's sequence files (:mod:`rnnkit.tasks.files`):
+the task (classification or regression) follows their labels, and without ``data.test`` the
+"test" figures are measured on the validation split (``test_metrics.json`` says which).
 
 Resuming is explicit: ``train(config, resume=True)`` (``rnnkit train --resume RUN_DIR``)
 continues from ``last.ckpt`` with the saved config, so an interrupted run loses at most the
@@ -42,7 +47,14 @@ from rnnkit.config import (
 )
 from rnnkit.tasks.checkpoint import find_checkpoint, read_checkpoint
 from rnnkit.tasks.classify import ClassificationTask
+from rnnkit.tasks.files import (
+    SequencePredictions,
+    files_datamodule,
+    predict_sequences,
+    target_statistics,
+)
 from rnnkit.tasks.plots import plot_confusion_matrix, plot_curves
+from rnnkit.tasks.regress import RegressionTask
 from rnnkit.tasks.trainer import CHECKPOINT_DIR, make_trainer, quiet_lightning
 
 __all__ = [
@@ -56,6 +68,7 @@ __all__ = [
     "train",
     "evaluate",
     "predict",
+    "predict_file",
 ]
 
 # What may change when a run is resumed (the rest would not match the checkpoint).
@@ -125,7 +138,9 @@ def make_datamodule(data: DataConfig, seed: int) -> pl.LightningDataModule:
             normalize=data.normalize,
             perm_seed=data.perm_seed,
         )
-    raise ConfigError(f"data.name must be mnist, got {data.name!r}")
+    if data.name == "files":
+        return files_datamodule(data, seed)
+    raise ConfigError(f"data.name must be mnist or files, got {data.name!r}")
 
 
 def _default_run_dir(config: RunConfig) -> Path:
@@ -200,6 +215,8 @@ def train(
     """
     quiet_lightning()
     start = time.perf_counter()
+    if config.data.name == "files" and config.name == RunConfig().name and not resume:
+        config = RunConfig.from_dict({**config.to_dict(), "name": Path(config.data.train).stem})
     run_dir = Path(config.out) if config.out else _default_run_dir(config)
     last = run_dir / CHECKPOINT_DIR / "last.ckpt"
     resume_epoch = None
@@ -213,13 +230,16 @@ def train(
             f"{run_dir}` or choose another --out"
         )
     config = RunConfig.from_dict({**config.to_dict(), "out": str(run_dir)})
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if config.data.name == "files" and not resume:
+        config = _absolute_paths(config)
+    config.data.check_files()
 
     pl.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    dm = make_datamodule(config.data, config.trainer.seed)
-    task = ClassificationTask(
-        config.to_dict(), dm.input_size, dm.num_classes, list(dm.class_names)
-    )
+    dm = make_datamodule(config.data, config.trainer.seed)  # sequence files are read here
+    kind = dm.task if config.data.name == "files" else "classification"  # type: ignore[attr-defined]
+    config = _resolve_monitor(config, kind)
+    task = _new_task(config, dm)
+    run_dir.mkdir(parents=True, exist_ok=True)  # only once the data could be read
     trainer = make_trainer(config, run_dir, resume_epoch=resume_epoch, callbacks=callbacks)
     save_config(config, run_dir / "config.yaml")
     with _interruptible(trainer, run_dir):
@@ -228,18 +248,72 @@ def train(
 
     ckpt_cb = trainer.checkpoint_callback
     best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else last
+    split, data, num_examples = _test_split(dm)
     with _interruptible(trainer, run_dir):
-        results = trainer.test(task, datamodule=dm, ckpt_path=str(best), weights_only=True,
-                               verbose=False)
-    metrics = _report(results, task, best, run_dir, len(dm.test_set))  # type: ignore[attr-defined]
+        results = trainer.test(task, ckpt_path=str(best), weights_only=True, verbose=False,
+                               **data)
+    metrics = _report(results, task, best, run_dir, num_examples, split)
     for lg in trainer.loggers:
         lg.save()
     (run_dir / "test_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    plot_curves(run_dir / "metrics.csv", run_dir / "plots")
-    plot_confusion_matrix(
-        metrics["confusion_matrix"], metrics["class_names"], run_dir / "plots/confusion_matrix.png"
-    )
+    plot_curves(run_dir / "metrics.csv", run_dir / "plots",
+                loss_title="cross-entropy loss" if kind == "classification"
+                else "MSE of standardised targets")
+    if "confusion_matrix" in metrics:
+        plot_confusion_matrix(metrics["confusion_matrix"], metrics["class_names"],
+                              run_dir / "plots/confusion_matrix.png")
     return TrainResult(run_dir, metrics, time.perf_counter() - start)
+
+
+def _absolute_paths(config: RunConfig) -> RunConfig:
+    """The config with its data files as absolute paths (evaluate may run from elsewhere)."""
+    data = config.data.to_dict()
+    for key in ("train", "test", "val"):
+        if data[key] is not None:
+            data[key] = str(Path(data[key]).absolute())
+    return RunConfig.from_dict({**config.to_dict(), "data": data})
+
+
+def _new_task(config: RunConfig, dm: pl.LightningDataModule) -> pl.LightningModule:
+    """The task for ``dm``'s data: classification, or regression for numeric targets."""
+    if config.data.name != "files":
+        return ClassificationTask(
+            config.to_dict(), dm.input_size, dm.num_classes, list(dm.class_names)
+        )
+    state = dm.state_dict()
+    if dm.task == "regression":
+        mean, std = target_statistics(dm)  # type: ignore[arg-type]
+        return RegressionTask(config.to_dict(), dm.input_size, mean, std, state)
+    return ClassificationTask(
+        config.to_dict(), dm.input_size, dm.num_classes, list(dm.class_names), state
+    )
+
+
+def _task_kind(task: pl.LightningModule) -> str:
+    return "regression" if isinstance(task, RegressionTask) else "classification"
+
+
+def _resolve_monitor(config: RunConfig, kind: str) -> RunConfig:
+    """``trainer.monitor=auto`` -> val_acc (classification) or val_loss (regression)."""
+    monitor = config.trainer.monitor
+    if monitor == "auto":
+        monitor = "val_acc" if kind == "classification" else "val_loss"
+    elif kind == "regression" and monitor == "val_acc":
+        raise ConfigError("trainer.monitor=val_acc needs class labels; this data has numeric "
+                          "targets (regression): use val_loss or auto")
+    trainer = {**config.trainer.to_dict(), "monitor": monitor}
+    return RunConfig.from_dict({**config.to_dict(), "trainer": trainer})
+
+
+def _test_split(dm: pl.LightningDataModule) -> tuple[str, dict[str, Any], int]:
+    """(split name, Trainer.test data argument, number of examples): the test split, or for
+    sequence files without a test file, the validation split."""
+    if not hasattr(dm, "dataset"):  # MNIST
+        dm.setup("test")
+        return "test", {"datamodule": dm}, len(dm.test_set)  # type: ignore[attr-defined]
+    if dm.test_path is not None:  # type: ignore[attr-defined]
+        return "test", {"datamodule": dm}, len(dm.dataset("test"))  # type: ignore[operator]
+    return "val", {"dataloaders": dm.val_dataloader()}, len(dm.dataset("val"))  # type: ignore
 
 
 @contextlib.contextmanager
@@ -262,16 +336,20 @@ def _interruptible(trainer: pl.Trainer, run_dir: Path | None) -> Iterator[None]:
 
 
 def _report(
-    results: Sequence[dict[str, float]], task: ClassificationTask, checkpoint: Path,
-    run_dir: Path | None, num_examples: int,
+    results: Sequence[dict[str, float]], task: pl.LightningModule, checkpoint: Path,
+    run_dir: Path | None, num_examples: int, split: str = "test",
 ) -> dict[str, Any]:
     logged = results[0] if results else {}
     epoch = read_checkpoint(checkpoint).get("epoch")
-    shown = checkpoint.relative_to(run_dir) if run_dir and checkpoint.is_relative_to(run_dir) \
-        else checkpoint
+    full, base = checkpoint.absolute(), run_dir.absolute() if run_dir else None
+    shown = full.relative_to(base) if base and full.is_relative_to(base) else checkpoint
+    kind = _task_kind(task)
+    names = ("test_acc", "test_loss") if kind == "classification" else \
+        ("test_mae", "test_rmse", "test_loss")
     return {
-        "test_acc": float(logged.get("test_acc", float("nan"))),
-        "test_loss": float(logged.get("test_loss", float("nan"))),
+        **{name: float(logged.get(name, float("nan"))) for name in names},
+        "task": kind,
+        "split": split,  # "val": no test file; the figures are the validation split's
         "num_examples": int(num_examples),
         "checkpoint": str(shown),
         "epoch": None if epoch is None else int(epoch) + 1,  # 1-based, as people count
@@ -296,29 +374,75 @@ def _eval_config(
     return RunConfig.from_dict(apply_overrides(hparams["config"], overrides))
 
 
-def _load_task(path: Path, config: RunConfig) -> ClassificationTask:
-    task = ClassificationTask.load_from_checkpoint(
+def _load_task(path: Path, config: RunConfig) -> pl.LightningModule:
+    hparams = read_checkpoint(path).get("hyper_parameters") or {}
+    cls = RegressionTask if "target_std" in hparams else ClassificationTask
+    task = cls.load_from_checkpoint(
         path, map_location="cpu", weights_only=True, config=config.to_dict()
     )
     return task.eval()
 
 
+def _data_state(task: pl.LightningModule, path: Path) -> dict[str, Any]:
+    state = task.hparams.get("data_state")
+    if not state:
+        raise RunError(f"{path} holds no data description (standardizer, classes); it was "
+                       "not trained on sequence files by this version of rnnkit")
+    return state
+
+
 def evaluate(target: str | os.PathLike, overrides: Iterable[Override] = ()) -> EvalResult:
     """Test a run's best checkpoint (or a given ``.ckpt``) on the test split of its data.
 
-    ``overrides`` may change ``data.*`` (e.g. ``data.source=DIR``) and ``trainer.*``.
+    ``overrides`` may change ``data.*`` (e.g. ``data.source=DIR``, ``data.test=FILE``) and
+    ``trainer.*``. A run on sequence files without a test file is evaluated on its validation
+    split (which needs ``data.train``); its standardizer is the checkpoint's.
     """
     quiet_lightning()
     path = find_checkpoint(target, "best")
     config = _eval_config(read_checkpoint(path), overrides, path)
     task = _load_task(path, config)
-    dm = make_datamodule(config.data, config.trainer.seed)
+    if config.data.name == "files":
+        need_train = config.data.test is None
+        if need_train and not Path(str(config.data.train)).is_file():
+            raise RunError(f"this run has no test file and its training file "
+                           f"{config.data.train} (for the validation split) is gone; pass "
+                           "a test file with --test FILE")
+        dm = files_datamodule(config.data, config.trainer.seed,
+                              state=_data_state(task, path), need_train=need_train)
+    else:
+        dm = make_datamodule(config.data, config.trainer.seed)
     trainer = make_trainer(config, None)
+    split, data, num_examples = _test_split(dm)
     with _interruptible(trainer, None):
-        results = trainer.test(task, datamodule=dm, verbose=False)
+        results = trainer.test(task, verbose=False, **data)
     run_dir = path.parent.parent if path.parent.name == CHECKPOINT_DIR else None
-    metrics = _report(results, task, path, run_dir, len(dm.test_set))  # type: ignore[attr-defined]
+    metrics = _report(results, task, path, run_dir, num_examples, split)
     return EvalResult(path, metrics)
+
+
+def predict_file(
+    target: str | os.PathLike,
+    data: str | os.PathLike,
+    *,
+    overrides: Iterable[Override] = (),
+    batch_size: int = 256,
+) -> SequencePredictions:
+    """Predict every sequence of the file ``data`` with a run trained on sequence files.
+
+    Needs only the checkpoint: the standardizer, classes and read options are in it (overrides
+    may change ``data.*`` read options, e.g. ``data.label_col=none`` for a wide CSV without
+    labels). The file may hold labels; they are kept as :attr:`SequencePredictions.targets`.
+    """
+    path = find_checkpoint(target, "best")
+    config = _eval_config(read_checkpoint(path), overrides, path)
+    if config.data.name != "files":
+        raise RunError(f"--data predicts sequence files; this model was trained on "
+                       f"{config.data.name!r} (pass image files instead)")
+    task = _load_task(path, config)
+    dm = files_datamodule(config.data, config.trainer.seed, state=_data_state(task, path),
+                          need_train=False, use_test=False, predict_path=data)
+    return predict_sequences(task, dm, data, config.data, batch_size=batch_size)
 
 
 def predict(
@@ -341,8 +465,8 @@ def predict(
     path = find_checkpoint(target, "best")
     config = _eval_config(read_checkpoint(path), overrides, path)
     if config.data.name != "mnist":
-        raise RunError(f"predict reads MNIST-style images; this model was trained on "
-                       f"{config.data.name!r}")
+        raise RunError(f"this model was trained on sequence files ({config.data.train}); "
+                       "predict a file of sequences with --data FILE")
     task = _load_task(path, config)
     dm = make_datamodule(config.data, config.trainer.seed)
     names = task.class_names

@@ -98,7 +98,8 @@ def make_trainer(
     """
     quiet_lightning()
     t = config.trainer
-    mode = "max" if t.monitor.endswith("acc") else "min"
+    monitor = "val_acc" if t.monitor == "auto" else t.monitor  # train() resolves auto by task
+    mode = "max" if monitor.endswith("acc") else "min"
     cbs: list[pl.Callback] = [FiniteLossGuard(), EpochSeed(t.seed)]
     loggers: list[Logger] | bool = False
     if run_dir is not None:
@@ -107,7 +108,7 @@ def make_trainer(
         # improve the monitored metric; a monitor-less top-1 checkpoint is rewritten every epoch.
         cbs.append(
             ModelCheckpoint(
-                dirpath=folder, filename="best", monitor=t.monitor, mode=mode, save_top_k=1,
+                dirpath=folder, filename="best", monitor=monitor, mode=mode, save_top_k=1,
                 auto_insert_metric_name=False, enable_version_counter=False,
             )
         )
@@ -120,7 +121,7 @@ def make_trainer(
         cbs.append(LearningRateMonitor(logging_interval="epoch"))
         loggers = make_loggers(run_dir, resume_epoch)
     if t.early_stopping > 0:
-        cbs.append(EarlyStopping(monitor=t.monitor, mode=mode, patience=t.early_stopping))
+        cbs.append(EarlyStopping(monitor=monitor, mode=mode, patience=t.early_stopping))
     if t.progress_bar:
         cbs.append(TQDMProgressBar(leave=True))
     cbs.extend(callbacks)
