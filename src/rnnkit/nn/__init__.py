@@ -5,7 +5,9 @@ create torch.nn's parameters and return torch.nn's shapes. A new cell is a small
 :class:`CellSpec` subclass; :class:`RecurrentLayer` gives it stacking, both directions with merge
 modes, dropout, ``batch_first``, lengths, initial states, streaming and the regularizers
 (variational input/recurrent dropout, zoneout, weight drop). Beyond torch.nn: layer-normalised
-LSTM/GRU, peephole LSTM and IndRNN.
+LSTM/GRU, peephole LSTM and IndRNN; MinGRU and MinLSTM, trained by a parallel scan
+(:mod:`rnnkit.nn.scan`). The explicit path runs LSTM/GRU/RNN through whole-sequence kernels
+(:mod:`rnnkit.nn.sequence_kernels`).
 """
 
 from rnnkit.nn.cell import CellSpec, RecurrentCell
@@ -22,6 +24,7 @@ from rnnkit.nn.layernorm import (
     LayerNormLSTMSpec,
 )
 from rnnkit.nn.layers import GRU, LSTM, RNN
+from rnnkit.nn.minimal import MinGRU, MinGRUCell, MinGRUSpec, MinLSTM, MinLSTMCell, MinLSTMSpec
 from rnnkit.nn.peephole import PeepholeLSTM, PeepholeLSTMCell, PeepholeLSTMSpec
 from rnnkit.nn.regularizers import Regularizers
 
@@ -44,6 +47,12 @@ __all__ = [
     "LayerNormLSTM",
     "LayerNormLSTMCell",
     "LayerNormLSTMSpec",
+    "MinGRU",
+    "MinGRUCell",
+    "MinGRUSpec",
+    "MinLSTM",
+    "MinLSTMCell",
+    "MinLSTMSpec",
     "PeepholeLSTM",
     "PeepholeLSTMCell",
     "PeepholeLSTMSpec",
