@@ -86,7 +86,8 @@ def shapes_report(layer: RecurrentLayer, batch: int, seq_len: int, unbatched: bo
                 full = layer._layer_names[layer_index][direction][base]
                 total += param.numel()
                 shape = str(tuple(param.shape))
-                lines.append(f"  {full:<{width}}  {shape:<14} {_symbol(base, layer_index, spec.num_gates)}")
+                symbol = _symbol(base, layer_index, spec.num_gates)
+                lines.append(f"  {full:<{width}}  {shape:<14} {symbol}")
     lines.append(f"  total: {total:,} parameters")
 
     reference = layer._flat_weights[0]
@@ -106,8 +107,8 @@ def shapes_report(layer: RecurrentLayer, batch: int, seq_len: int, unbatched: bo
     lines.append(f"  {'input':<8}{str(tuple(x.shape)):<18}{layout}")
     lines.append(f"  {'output':<8}{str(tuple(output.shape)):<18}{out_layout}")
     for index, (name, tensor) in enumerate(zip(spec.state_names, states, strict=True)):
-        symbol = "H_out" if index == 0 else "H"
-        lines.append(f"  {name + '_n':<8}{str(tuple(tensor.shape)):<18}{state_layout.format(symbol)}")
+        layout_n = state_layout.format("H_out" if index == 0 else "H")
+        lines.append(f"  {name + '_n':<8}{str(tuple(tensor.shape)):<18}{layout_n}")
 
     h_out = spec.output_size
     if unbatched:

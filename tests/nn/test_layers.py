@@ -126,7 +126,8 @@ def test_forward_errors_name_expected_and_found(path):
         lstm(x.unsqueeze(-1))
     with pytest.raises(ValueError, match=r"3 features.*found shape \(2, 5, 7\)"):
         lstm(torch.randn(2, 5, 7))
-    with pytest.raises(ValueError, match=r"expected initial h of shape \(2, 2, 4\).*found \(1, 2, 4\)"):
+    with pytest.raises(ValueError,
+                       match=r"expected initial h of shape \(2, 2, 4\).*found \(1, 2, 4\)"):
         lstm(x, (torch.zeros(1, 2, 4), torch.zeros(2, 2, 4)))
     with pytest.raises(ValueError, match="2 tensor"):
         lstm(x, torch.zeros(2, 2, 4))

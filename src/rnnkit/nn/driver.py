@@ -74,12 +74,15 @@ def run_direction(
         if fast is not None:
             return fast
     steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
-    outputs: list[Tensor] = [x_proj] * x.shape[0]
+    # unbind, not x_proj[t]: indexing makes every step's backward allocate a whole-sequence
+    # gradient, which turns the backward pass quadratic in L.
+    x_steps = x_proj.unbind(0)
+    outputs: list[Tensor] = list(x_steps)
     for t in steps:
         if per_step:
-            new_state = plan.step(spec, params, x_proj[t], state, t)
+            new_state = plan.step(spec, params, x_steps[t], state, t)
         else:
-            new_state = spec.step(params, x_proj[t], state)
+            new_state = spec.step(params, x_steps[t], state)
         if mask is not None:
             valid = mask[t]  # (N, 1)
             new_state = tuple(
