@@ -16,9 +16,10 @@ A new cell is therefore one small ``CellSpec`` subclass; it gets everything else
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -59,6 +60,11 @@ class CellSpec:
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
+
+    def options(self) -> dict[str, Any]:
+        """The cell's own constructor options (beyond input_size, hidden_size, bias) by name."""
+        names = list(inspect.signature(type(self).__init__).parameters)[4:]
+        return {name: getattr(self, name) for name in names}
 
     # -- parameters -------------------------------------------------------------------------
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -167,6 +173,8 @@ class RecurrentCell(nn.Module):
     ) -> None:
         super().__init__()
         self.spec = self.spec_class(input_size, hidden_size, bias, **spec_options)
+        for option, value in self.spec.options().items():  # torch.nn's `nonlinearity`, ...
+            setattr(self, option, value)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         for name, shape in self.spec.parameter_shapes().items():
             empty = torch.empty(shape, device=device, dtype=dtype)

@@ -244,7 +244,6 @@ class RNNCell(RecurrentCell):
         dtype=None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias, device, dtype, nonlinearity=nonlinearity)
-        self.nonlinearity = nonlinearity
 
 
 class LSTMCell(RecurrentCell):
@@ -256,11 +255,6 @@ class LSTMCell(RecurrentCell):
 
     spec_class = LSTMSpec
 
-    def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)
-
 
 class GRUCell(RecurrentCell):
     """Drop-in replacement for :class:`torch.nn.GRUCell` (see :class:`GRUSpec`).
@@ -270,8 +264,3 @@ class GRUCell(RecurrentCell):
     """
 
     spec_class = GRUSpec
-
-    def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)

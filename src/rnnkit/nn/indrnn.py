@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.layer import Path, RecurrentLayer
+from rnnkit.nn.layer import RecurrentLayer
 
 __all__ = ["IndRNN", "IndRNNCell", "IndRNNSpec"]
 
@@ -117,36 +117,6 @@ class IndRNN(RecurrentLayer):
 
     spec_class = IndRNNSpec
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        path: Path = "auto",
-        nonlinearity: str = "relu",
-        recurrent_max_abs: float | None = None,
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        zoneout: float | tuple[float, float] = 0.0,
-        weight_drop: float = 0.0,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
-            recurrent_dropout=recurrent_dropout, zoneout=zoneout, weight_drop=weight_drop,
-            nonlinearity=nonlinearity, recurrent_max_abs=recurrent_max_abs,
-        )
-        self.nonlinearity = nonlinearity
-        self.recurrent_max_abs = self.specs[0].recurrent_max_abs
-
 
 class IndRNNCell(RecurrentCell):
     """One step of :class:`IndRNNSpec`, with :class:`torch.nn.RNNCell`'s interface.
@@ -156,21 +126,3 @@ class IndRNNCell(RecurrentCell):
     """
 
     spec_class = IndRNNSpec
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        nonlinearity: str = "relu",
-        recurrent_max_abs: float | None = None,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, bias, device, dtype,
-            nonlinearity=nonlinearity, recurrent_max_abs=recurrent_max_abs,
-        )
-        self.nonlinearity = nonlinearity
-        self.recurrent_max_abs = self.spec.recurrent_max_abs

@@ -133,6 +133,8 @@ class RecurrentLayer(nn.Module):
 
         first = self.spec_class(input_size, hidden_size, bias, **spec_options)
         self.regularizers.check(first, type(self).__name__)
+        for option, value in first.options().items():  # torch.nn's `proj_size`, ...
+            setattr(self, option, value)
         merged = self.num_directions if merge_mode in ("concat", "none") else 1
         upper_input = first.output_size * merged
         self.specs: list[CellSpec] = [first] + [

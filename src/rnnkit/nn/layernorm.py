@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.layer import Path, RecurrentLayer
+from rnnkit.nn.layer import RecurrentLayer
 
 __all__ = [
     "LayerNormGRU",
@@ -215,35 +215,6 @@ class LayerNormLSTM(RecurrentLayer):
 
     spec_class = LayerNormLSTMSpec
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        path: Path = "auto",
-        per_gate: bool = False,
-        eps: float = 1e-5,
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        zoneout: float | tuple[float, float] = 0.0,
-        weight_drop: float = 0.0,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
-            recurrent_dropout=recurrent_dropout, zoneout=zoneout, weight_drop=weight_drop,
-            per_gate=per_gate, eps=eps,
-        )
-        self.per_gate, self.eps = per_gate, float(eps)
-
 
 class LayerNormGRU(RecurrentLayer):
     """Layer-normalised GRU layer (see :class:`LayerNormGRUSpec`); explicit path only.
@@ -256,35 +227,6 @@ class LayerNormGRU(RecurrentLayer):
 
     spec_class = LayerNormGRUSpec
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        path: Path = "auto",
-        per_gate: bool = False,
-        eps: float = 1e-5,
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        zoneout: float | tuple[float, float] = 0.0,
-        weight_drop: float = 0.0,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
-            recurrent_dropout=recurrent_dropout, zoneout=zoneout, weight_drop=weight_drop,
-            per_gate=per_gate, eps=eps,
-        )
-        self.per_gate, self.eps = per_gate, float(eps)
-
 
 class LayerNormLSTMCell(RecurrentCell):
     """One step of :class:`LayerNormLSTMSpec`, with :class:`torch.nn.LSTMCell`'s interface.
@@ -295,19 +237,6 @@ class LayerNormLSTMCell(RecurrentCell):
 
     spec_class = LayerNormLSTMSpec
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        per_gate: bool = False,
-        eps: float = 1e-5,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype, per_gate=per_gate, eps=eps)
-
 
 class LayerNormGRUCell(RecurrentCell):
     """One step of :class:`LayerNormGRUSpec`, with :class:`torch.nn.GRUCell`'s interface.
@@ -317,16 +246,3 @@ class LayerNormGRUCell(RecurrentCell):
     """
 
     spec_class = LayerNormGRUSpec
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        per_gate: bool = False,
-        eps: float = 1e-5,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype, per_gate=per_gate, eps=eps)

@@ -2,7 +2,8 @@
 
 Each is a :class:`~rnnkit.nn.layer.RecurrentLayer` over one of the classic cells, with exactly
 torch.nn's constructor signature (plus the keyword-only ``path``, ``merge_mode`` and the
-regularizers ``input_dropout``, ``recurrent_dropout``, ``zoneout``, ``weight_drop``) and forward
+regularizers ``input_dropout``, ``recurrent_dropout``, ``zoneout``, ``weight_drop``, which
+:class:`~rnnkit.nn.layer.RecurrentLayer` takes) and forward
 signature (plus ``lengths=``). See :class:`~rnnkit.nn.layer.RecurrentLayer` for inputs, outputs,
 shapes and the keyword options.
 """
@@ -40,19 +41,12 @@ class RNN(RecurrentLayer):
         dtype: torch.dtype | None = None,
         *,
         path: Path = "auto",
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        zoneout: float | tuple[float, float] = 0.0,
-        weight_drop: float = 0.0,
+        **options,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode,
-            input_dropout=input_dropout, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
-            weight_drop=weight_drop, nonlinearity=nonlinearity,
+            device, dtype, path=path, nonlinearity=nonlinearity, **options,
         )
-        self.nonlinearity = nonlinearity
 
 
 class LSTM(RecurrentLayer):
@@ -78,52 +72,20 @@ class LSTM(RecurrentLayer):
         dtype: torch.dtype | None = None,
         *,
         path: Path = "auto",
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        zoneout: float | tuple[float, float] = 0.0,
-        weight_drop: float = 0.0,
+        **options,
     ) -> None:
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode,
-            input_dropout=input_dropout, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
-            weight_drop=weight_drop, proj_size=proj_size,
+            device, dtype, path=path, proj_size=proj_size, **options,
         )
-        self.proj_size = proj_size
 
 
 class GRU(RecurrentLayer):
     """GRU layer (gates r, z, n, ``b_hn`` inside the reset product; see
     :class:`~rnnkit.nn.cells.GRUSpec`).
 
-    Drop-in for :class:`torch.nn.GRU`: ``output (L, N, D*H), h_n (D*num_layers, N, H)``.
+    Drop-in for :class:`torch.nn.GRU`, whose constructor is exactly
+    :class:`~rnnkit.nn.layer.RecurrentLayer`'s: ``output (L, N, D*H), h_n (D*num_layers, N, H)``.
     """
 
     spec_class = GRUSpec
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        path: Path = "auto",
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        zoneout: float | tuple[float, float] = 0.0,
-        weight_drop: float = 0.0,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode,
-            input_dropout=input_dropout, recurrent_dropout=recurrent_dropout, zoneout=zoneout,
-            weight_drop=weight_drop,
-        )

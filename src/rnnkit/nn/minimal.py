@@ -33,7 +33,7 @@ from torch import Tensor
 
 from rnnkit.nn import sequence_kernels
 from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.layer import Path, RecurrentLayer
+from rnnkit.nn.layer import RecurrentLayer
 from rnnkit.nn.scan import Gates, gated_scan
 
 __all__ = [
@@ -237,37 +237,12 @@ _LAYER_DOC = """
     """
 
 
-class _MinimalLayer(RecurrentLayer):
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        path: Path = "auto",
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        zoneout: float = 0.0,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
-            zoneout=zoneout,
-        )
-
-
-class MinGRU(_MinimalLayer):
+class MinGRU(RecurrentLayer):
     __doc__ = "MinGRU layer (see :class:`MinGRUSpec`)." + _LAYER_DOC
     spec_class = MinGRUSpec
 
 
-class MinLSTM(_MinimalLayer):
+class MinLSTM(RecurrentLayer):
     __doc__ = "MinLSTM layer (see :class:`MinLSTMSpec`)." + _LAYER_DOC
     spec_class = MinLSTMSpec
 
@@ -281,11 +256,6 @@ class MinGRUCell(RecurrentCell):
 
     spec_class = MinGRUSpec
 
-    def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)
-
 
 class MinLSTMCell(RecurrentCell):
     """One MinLSTM step (see :class:`MinLSTMSpec`), for streaming.
@@ -295,8 +265,3 @@ class MinLSTMCell(RecurrentCell):
     """
 
     spec_class = MinLSTMSpec
-
-    def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)

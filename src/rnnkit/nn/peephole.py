@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.layer import Path, RecurrentLayer
+from rnnkit.nn.layer import RecurrentLayer
 
 __all__ = ["PeepholeLSTM", "PeepholeLSTMCell", "PeepholeLSTMSpec"]
 
@@ -68,31 +68,6 @@ class PeepholeLSTM(RecurrentLayer):
 
     spec_class = PeepholeLSTMSpec
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-        *,
-        path: Path = "auto",
-        merge_mode: str = "concat",
-        input_dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        zoneout: float | tuple[float, float] = 0.0,
-        weight_drop: float = 0.0,
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, path=path, merge_mode=merge_mode, input_dropout=input_dropout,
-            recurrent_dropout=recurrent_dropout, zoneout=zoneout, weight_drop=weight_drop,
-        )
-
 
 class PeepholeLSTMCell(RecurrentCell):
     """One step of :class:`PeepholeLSTMSpec`, with :class:`torch.nn.LSTMCell`'s interface.
@@ -102,13 +77,3 @@ class PeepholeLSTMCell(RecurrentCell):
     """
 
     spec_class = PeepholeLSTMSpec
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, device, dtype)
