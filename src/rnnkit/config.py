@@ -236,7 +236,9 @@ _NO_LABELS = object()  # data.label_col=none: the wide CSV has no label column
 class ModelConfig(_Section):
     """The SequenceClassifier: a recurrent encoder, a sequence summary and a head."""
 
-    cell: str = _opt("lstm", "recurrent cell", choices=("rnn", "lstm", "gru"))
+    cell: str = _opt("lstm", "recurrent cell", choices=(
+        "rnn", "lstm", "gru", "layernorm_lstm", "layernorm_gru", "peephole_lstm", "indrnn",
+        "mingru", "minlstm"))
     hidden_size: int = _opt(128, "H, features of the recurrent state", min=1)
     num_layers: int = _opt(2, "stacked recurrent layers", min=1)
     bidirectional: bool = _opt(False, "run a backward direction too (D = 2)")
@@ -249,8 +251,30 @@ class ModelConfig(_Section):
     head_batchnorm: bool = _opt(False, "BatchNorm1d on the summary before the head")
     head_dropout: float = _opt(0.0, "dropout on the summary before the head", min=0.0, max=0.99)
     path: str = _opt("auto", "rnnkit.nn execution path", choices=("auto", "fast", "explicit"))
+    input_dropout: float = _opt(0.0, "variational dropout on each layer's input (one mask per "
+                                "sequence)", min=0.0, max=0.99)
+    recurrent_dropout: float = _opt(0.0, "variational dropout on h_{t-1} in the recurrent "
+                                    "product (one mask per sequence)", min=0.0, max=0.99)
+    zoneout: float = _opt(0.0, "probability that a state unit keeps its previous value",
+                          min=0.0, max=0.99)
+    weight_drop: float = _opt(0.0, "DropConnect on the recurrent weight matrix", min=0.0,
+                              max=0.99)
+    recurrent_max_abs: float = _opt(0.0, "indrnn only: bound on |recurrent weight| (0 = none)",
+                                    min=0.0)
+
+    def layer_options(self) -> dict[str, float]:
+        """The keywords for the rnnkit.nn layer beyond the common ones (non-default only)."""
+        names = ("input_dropout", "recurrent_dropout", "zoneout", "weight_drop")
+        options = {name: getattr(self, name) for name in names if getattr(self, name) > 0}
+        if self.recurrent_max_abs > 0:
+            options["recurrent_max_abs"] = self.recurrent_max_abs
+        return options
 
     def _check(self) -> None:
+        if self.recurrent_max_abs > 0 and self.cell != "indrnn":
+            raise ConfigError(
+                f"model.recurrent_max_abs bounds IndRNN's recurrent weights; cell is {self.cell}"
+            )
         if self.dropout > 0 and self.num_layers < 2:
             raise ConfigError(
                 f"model.dropout={self.dropout} acts between recurrent layers, so it needs "

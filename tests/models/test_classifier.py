@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
 import torch
 
-from rnnkit.config import ModelConfig
+from rnnkit.config import ConfigError, ModelConfig
 from rnnkit.models import SequenceClassifier
+from rnnkit.models.classifier import CELLS
 from rnnkit.nn import GRU, LSTM, RNN
 
 
@@ -27,6 +29,35 @@ def test_output_shapes(cell, summary, bidirectional):
     assert model(x).shape == (3, 7)
     assert model(x, torch.tensor([4, 1, 2])).shape == (3, 7)
     assert model.encode(x).shape == (3, 6 * (2 if bidirectional else 1))
+
+
+def test_config_offers_exactly_the_classifier_cells():
+    choices = {f.name: f for f in dataclasses.fields(ModelConfig)}["cell"]
+    assert set(choices.metadata["choices"]) == set(CELLS)
+
+
+@pytest.mark.parametrize("cell", [c for c in CELLS if c not in ("rnn", "lstm", "gru")])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_extended_cells_classify_with_lengths(cell, bidirectional):
+    torch.manual_seed(0)
+    config = ModelConfig(cell=cell, hidden_size=6, num_layers=2, bidirectional=bidirectional,
+                         zoneout=0.1, input_dropout=0.1)
+    model = SequenceClassifier.from_config(config, 5, 7).eval()
+    assert isinstance(model.rnn, CELLS[cell]) and model.rnn.zoneout == 0.1
+    x = torch.randn(3, 4, 5)
+    lengths = torch.tensor([4, 1, 2])
+    logits = model(x, lengths)
+    assert logits.shape == (3, 7)
+    x[1, 1:] = 1e6  # padding never reaches the logits
+    torch.testing.assert_close(model(x, lengths), logits)
+
+
+def test_layer_options_reach_the_layer_and_are_checked():
+    config = ModelConfig(cell="indrnn", recurrent_max_abs=1.5, recurrent_dropout=0.2)
+    layer = SequenceClassifier.from_config(config, 2, 3).rnn
+    assert layer.recurrent_max_abs == 1.5 and layer.recurrent_dropout == 0.2
+    with pytest.raises(ConfigError, match="recurrent_max_abs"):
+        ModelConfig(cell="gru", recurrent_max_abs=1.5)
 
 
 def test_cells_are_rnnkit_layers():

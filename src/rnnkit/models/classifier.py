@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor, nn
 
 from rnnkit.models.head import Head
 from rnnkit.models.summary import SUMMARIES, make_summary
-from rnnkit.nn import GRU, LSTM, RNN
+from rnnkit.nn import (
+    GRU,
+    LSTM,
+    RNN,
+    IndRNN,
+    LayerNormGRU,
+    LayerNormLSTM,
+    MinGRU,
+    MinLSTM,
+    PeepholeLSTM,
+)
 
 if TYPE_CHECKING:
     from rnnkit.config import ModelConfig
 
 __all__ = ["CELLS", "SequenceClassifier"]
 
-CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+CELLS = {
+    "rnn": RNN,
+    "lstm": LSTM,
+    "gru": GRU,
+    "layernorm_lstm": LayerNormLSTM,
+    "layernorm_gru": LayerNormGRU,
+    "peephole_lstm": PeepholeLSTM,
+    "indrnn": IndRNN,
+    "mingru": MinGRU,
+    "minlstm": MinLSTM,
+}
 
 
 class SequenceClassifier(nn.Module):
@@ -33,7 +53,9 @@ class SequenceClassifier(nn.Module):
     Args:
         input_size: F, features per step.
         num_classes: C, outputs of the head.
-        cell: ``"rnn"`` (tanh), ``"lstm"`` or ``"gru"``.
+        cell: a key of ``CELLS``: ``"rnn"`` (tanh), ``"lstm"``, ``"gru"``, or one of the cells
+            torch.nn lacks (``"layernorm_lstm"``, ``"layernorm_gru"``, ``"peephole_lstm"``,
+            ``"indrnn"``, ``"mingru"``, ``"minlstm"``).
         hidden_size: H, units per layer and direction.
         num_layers: stacked recurrent layers.
         bidirectional: D = 2 adds a backward direction.
@@ -43,6 +65,8 @@ class SequenceClassifier(nn.Module):
         head_batchnorm: BatchNorm1d on the summary.
         head_dropout: dropout on the summary (and the head's hidden layer).
         path: rnnkit.nn execution path, ``"auto"``, ``"fast"`` or ``"explicit"``.
+        layer_options: further keywords for the recurrent layer, e.g. the regularizers
+            ``recurrent_dropout``, ``zoneout`` or IndRNN's ``recurrent_max_abs``.
 
     Inputs: ``x, lengths=None``
         * x: ``(N, L, F)`` float.
@@ -67,6 +91,7 @@ class SequenceClassifier(nn.Module):
         head_batchnorm: bool = False,
         head_dropout: float = 0.0,
         path: str = "auto",
+        layer_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
@@ -83,6 +108,7 @@ class SequenceClassifier(nn.Module):
             dropout=dropout,
             bidirectional=bidirectional,
             path=path,
+            **(layer_options or {}),
         )
         directions = 2 if bidirectional else 1
         features = directions * hidden_size  # D*H
@@ -110,6 +136,7 @@ class SequenceClassifier(nn.Module):
             head_batchnorm=config.head_batchnorm,
             head_dropout=config.head_dropout,
             path=config.path,
+            layer_options=config.layer_options(),
         )
 
     def encode(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
