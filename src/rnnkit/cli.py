@@ -138,8 +138,8 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
         items.append(("data.test", args.test))
     if getattr(args, "val_fraction", None) is not None:
         items.append(("data.val_fraction", args.val_fraction))
-    if args.data_dir is not None:
-        items.append(("data.source", args.data_dir))
+    if args.data_dir is not None:  # files the user has: nothing is downloaded into it
+        items += [("data.source", args.data_dir), ("data.download", False)]
     if args.no_progress:
         items.append(("trainer.progress_bar", False))
     return items + list(args.overrides)

@@ -7,7 +7,6 @@ printed are the ones the real layer produces, for any size, with no memory and n
 from __future__ import annotations
 
 import argparse
-import inspect
 
 import torch
 
@@ -18,12 +17,8 @@ __all__ = ["add_arguments", "layer_classes", "run", "shapes_report"]
 
 
 def layer_classes() -> dict[str, type[RecurrentLayer]]:
-    """Every layer in rnnkit.nn by lower-case name (``lstm``, ``gru``, ``layernormlstm``, ...)."""
-    return {
-        name.lower(): obj
-        for name, obj in vars(rnnkit.nn).items()
-        if inspect.isclass(obj) and issubclass(obj, RecurrentLayer) and obj is not RecurrentLayer
-    }
+    """Every layer in rnnkit.nn by the name configs use (``lstm``, ``layernorm_lstm``, ...)."""
+    return rnnkit.nn.LAYERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +51,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _symbol(base: str, layer_index: int, gates: int) -> str:
+def _symbol(spec, base: str, layer_index: int) -> str:
+    """The shape formula of a classic cell's parameter ('' for other cells' own layouts)."""
+    if spec.fused_mode is None:
+        return ""
+    gates = spec.num_gates
     rows = "H" if gates == 1 else f"{gates}H"
     return {
         "weight_ih": f"({rows}, {'F' if layer_index == 0 else 'D*H_out'})",
@@ -86,7 +85,7 @@ def shapes_report(layer: RecurrentLayer, batch: int, seq_len: int, unbatched: bo
                 full = layer._layer_names[layer_index][direction][base]
                 total += param.numel()
                 shape = str(tuple(param.shape))
-                symbol = _symbol(base, layer_index, spec.num_gates)
+                symbol = _symbol(spec, base, layer_index)
                 lines.append(f"  {full:<{width}}  {shape:<14} {symbol}")
     lines.append(f"  total: {total:,} parameters")
 

@@ -115,3 +115,11 @@ def test_bad_arguments_and_inputs():
         model(torch.randn(2, 5, 4))
     with pytest.raises(ValueError, match="lengths"):
         model(torch.randn(2, 5, 3), torch.tensor([6, 1]))
+
+
+def test_merged_directions_size_the_head_and_reject_the_last_summary():
+    model = SequenceClassifier(3, 4, cell="gru", hidden_size=5, bidirectional=True,
+                               summary="mean", layer_options={"merge_mode": "sum"})
+    assert model(torch.randn(2, 6, 3), [6, 2]).shape == (2, 4)  # lengths as a list work too
+    with pytest.raises(ValueError, match="'last' summary needs the directions kept apart"):
+        SequenceClassifier(3, 4, bidirectional=True, layer_options={"merge_mode": "sum"})

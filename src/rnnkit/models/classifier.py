@@ -4,38 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import torch
 from torch import Tensor, nn
 
 from rnnkit.models.head import Head
 from rnnkit.models.summary import SUMMARIES, make_summary
-from rnnkit.nn import (
-    GRU,
-    LSTM,
-    RNN,
-    IndRNN,
-    LayerNormGRU,
-    LayerNormLSTM,
-    MinGRU,
-    MinLSTM,
-    PeepholeLSTM,
-)
+from rnnkit.nn import LAYERS
 
 if TYPE_CHECKING:
     from rnnkit.config import ModelConfig
 
 __all__ = ["CELLS", "SequenceClassifier"]
 
-CELLS = {
-    "rnn": RNN,
-    "lstm": LSTM,
-    "gru": GRU,
-    "layernorm_lstm": LayerNormLSTM,
-    "layernorm_gru": LayerNormGRU,
-    "peephole_lstm": PeepholeLSTM,
-    "indrnn": IndRNN,
-    "mingru": MinGRU,
-    "minlstm": MinLSTM,
-}
+CELLS = LAYERS  # the cells a classifier can use: every rnnkit.nn layer
 
 
 class SequenceClassifier(nn.Module):
@@ -110,8 +91,15 @@ class SequenceClassifier(nn.Module):
             path=path,
             **(layer_options or {}),
         )
-        directions = 2 if bidirectional else 1
-        features = directions * hidden_size  # D*H
+        merge = getattr(self.rnn, "merge_mode", "concat")
+        if merge == "none" or (merge != "concat" and summary == "last"):
+            raise ValueError(
+                f"merge_mode={merge!r} with summary={summary!r}: the 'last' summary needs the "
+                "directions kept apart (merge_mode='concat'), and every summary needs one "
+                "feature axis (not 'none')"
+            )
+        directions = 2 if bidirectional and merge == "concat" else 1
+        features = self.rnn.output_size  # D*H_out (H_out for sum/mean/mul merges)
         self.summary = make_summary(summary, features, directions)
         self.head = Head(
             features, num_classes, hidden=head_hidden, batchnorm=head_batchnorm,
@@ -145,6 +133,8 @@ class SequenceClassifier(nn.Module):
             raise ValueError(
                 f"expected input of shape (N, L, {self.input_size}), found {tuple(x.shape)}"
             )
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths, device=x.device).long()
         out, _ = self.rnn(x, lengths=lengths)  # (N, L, D*H), zero on padded steps
         return self.summary(out, lengths)  # (N, D*H)
 

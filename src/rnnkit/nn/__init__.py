@@ -28,8 +28,22 @@ from rnnkit.nn.minimal import MinGRU, MinGRUCell, MinGRUSpec, MinLSTM, MinLSTMCe
 from rnnkit.nn.peephole import PeepholeLSTM, PeepholeLSTMCell, PeepholeLSTMSpec
 from rnnkit.nn.regularizers import Regularizers
 
+LAYERS: dict[str, type[RecurrentLayer]] = {
+    "rnn": RNN,
+    "lstm": LSTM,
+    "gru": GRU,
+    "layernorm_lstm": LayerNormLSTM,
+    "layernorm_gru": LayerNormGRU,
+    "peephole_lstm": PeepholeLSTM,
+    "indrnn": IndRNN,
+    "mingru": MinGRU,
+    "minlstm": MinLSTM,
+}
+"""Every layer by the name configs and the CLI use (``model.cell``, ``rnnkit shapes --cell``)."""
+
 __all__ = [
     "GRU",
+    "LAYERS",
     "LSTM",
     "MERGE_MODES",
     "RNN",

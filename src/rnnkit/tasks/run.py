@@ -371,7 +371,11 @@ def _eval_config(
             f"cannot override {', '.join(bad)} here: the model is the checkpoint's; "
             "only data.* and trainer.* settings can change"
         )
-    return RunConfig.from_dict(apply_overrides(hparams["config"], overrides))
+    # A saved recipe's `download: true` was a request for that training run; evaluating or
+    # predicting later downloads only when asked again (--set data.download=true).
+    saved = {**hparams["config"]}
+    saved["data"] = {**saved.get("data", {}), "download": False}
+    return RunConfig.from_dict(apply_overrides(saved, overrides))
 
 
 def _load_task(path: Path, config: RunConfig) -> pl.LightningModule:
