@@ -15,12 +15,10 @@ import torch
 from torch import Tensor
 
 from rnnkit.nn.cell import CellSpec, RecurrentCell, State
+from rnnkit.nn.cells import _NONLINEARITIES
 from rnnkit.nn.layer import RecurrentLayer
 
 __all__ = ["IndRNN", "IndRNNCell", "IndRNNSpec"]
-
-_NONLINEARITIES = {"relu": torch.relu, "tanh": torch.tanh}
-
 
 class IndRNNSpec(CellSpec):
     r"""IndRNN step: :math:`h_t = \sigma(W_{ih} x_t + b_{ih} + u \odot h_{t-1} + b_{hh})`.
