@@ -54,7 +54,11 @@ def _add_overrides(p: argparse.ArgumentParser, *, training: bool | None) -> None
         metavar="KEY=VALUE", help="any config value, e.g. --set model.hidden_size=64 "
         "optim.lr=0.001 (values are YAML)",
     )
-    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress bar or progress lines")
+    if training:
+        g.add_argument("--verbose", action="store_true",
+                       help="also print Lightning's model summary table")
 
 
 def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
@@ -142,6 +146,8 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
         items += [("data.source", args.data_dir), ("data.download", False)]
     if args.no_progress:
         items.append(("trainer.progress_bar", False))
+    if getattr(args, "verbose", False):
+        items.append(("trainer.verbose", True))
     return items + list(args.overrides)
 
 
@@ -177,7 +183,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         config.data.check_files()  # missing data files too
     from rnnkit.tasks.run import train
 
-    result = train(config, resume=bool(args.resume))
+    result = train(config, resume=bool(args.resume), announce=print)
     m = result.metrics
     print(
         f"{_figures(m)}, best epoch {m['epoch']} of {config.trainer.epochs}) "
@@ -190,7 +196,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from rnnkit.tasks.run import evaluate
+    from rnnkit.tasks.inference import evaluate
 
     result = evaluate(args.target, _overrides(args))
     m = result.metrics
@@ -212,7 +218,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             raise ValueError("give either --data FILE (sequences) or image files, not both")
         if args.invert is not None:
             raise ValueError("--invert is for image files, not --data")
-        from rnnkit.tasks.run import predict_file
+        from rnnkit.tasks.inference import predict_file
 
         result = predict_file(args.target, args.data, overrides=_overrides(args))
         text = result.to_csv(args.output)
@@ -224,7 +230,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if not args.files:
         raise ValueError("predict needs --data FILE (a run on sequence files) or image files "
                          "(an MNIST run)")
-    from rnnkit.tasks.run import predict
+    from rnnkit.tasks.inference import predict
 
     predictions = predict(args.target, args.files, invert=args.invert, overrides=_overrides(args))
     rows = []
@@ -236,10 +242,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     for where, name, p in rows:
         print(f"{where}\t{name}\t{p:.4f}")
     if args.output:
+        from rnnkit.data.tabular import spreadsheet_safe
+
         with open(args.output, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(["image", "predicted", "probability"])
-            writer.writerows((w, n, f"{p:.6f}") for w, n, p in rows)
+            writer.writerows((spreadsheet_safe(w), spreadsheet_safe(n), f"{p:.6f}")
+                             for w, n, p in rows)
     return 0
 
 

@@ -30,6 +30,8 @@ from typing import Any, Union
 
 import yaml
 
+from rnnkit.atomic import write_text_atomic
+
 __all__ = [
     "ConfigError",
     "DataConfig",
@@ -41,6 +43,7 @@ __all__ = [
     "apply_overrides",
     "save_config",
     "Override",
+    "FILES_DEFAULTS",
 ]
 
 
@@ -92,18 +95,23 @@ class DataConfig(_Section):
                      "(784 steps x 1) or permuted (pixels in a fixed random order)",
                      choices=("rows", "pixels", "permuted"))
     perm_seed: int = _opt(0, "seed of the permuted view's pixel order", min=0)
-    batch_size: int = _opt(100, "examples per batch", min=1)
+    batch_size: int | str = _opt(100, "examples per batch, or auto (files: from the number of "
+                                 "training sequences, see docs/data-formats.md)", min=1)
     val_size: int = _opt(1000, "training examples held out for validation", min=1)
-    normalize: bool = _opt(True, "standardise the inputs: MNIST pixels with MNIST's training "
-                           "mean and std; files per feature with the training split's mean and "
-                           "std")
+    normalize: str | bool = _opt("feature", "feature: standardise each input feature (MNIST: with "
+                          "MNIST's training mean and std; files: the training split's); "
+                          "sequence (files): z-normalise each sequence and feature on its own; "
+                          "none (true/false mean feature/none)",
+                          choices=("feature", "sequence", "none"))
     num_workers: int = _opt(0, "DataLoader worker processes (0 = load in the main process)", min=0)
     train: str | None = _opt(None, "files: the training file (.ts, .csv, .tsv or .npz)")
     test: str | None = _opt(None, "files: the test file (default: report on the validation "
                             "split)")
     val: str | None = _opt(None, "files: a validation file instead of a split of data.train")
-    val_fraction: float = _opt(0.1, "files: part of data.train held out for validation "
-                               "(stratified by class)", min=0.0, max=0.9)
+    val_fraction: float | str = _opt(
+        0.1, "files: part of data.train held out for validation (stratified by class), or "
+        "auto (decided from the number of training sequences; see docs/data-formats.md)",
+        min=0.0, max=0.9)
     format: str | None = _opt(None, "files: ts, npz, csv, csv-long, csv-wide or tsv (default: "
                               "from each file's extension)")
     task: str = _opt("auto", "files: classification, regression or auto (from the labels)",
@@ -115,16 +123,32 @@ class DataConfig(_Section):
         "index or none (no labels)")
     feature_cols: list[str] | None = _opt(None, "long CSV: the feature columns (default: all "
                                           "others)")
-    delimiter: str | None = _opt(None, "CSV: the field separator (default ',' and tab for .tsv)")
+    delimiter: str | None = _opt(None, "CSV: the field separator (default: detected among , ; "
+                                  "tab and |)")
     header: bool | None = _opt(None, "wide CSV: whether the first row is a header (default: "
                                "detected)")
     bucket: bool = _opt(True, "files: batch sequences of similar length together")
 
+    def __post_init__(self) -> None:
+        if isinstance(self.normalize, bool):  # the YAML spelling of earlier versions
+            object.__setattr__(self, "normalize", "feature" if self.normalize else "none")
+        super().__post_init__()
+
     def _check(self) -> None:
+        for key in ("batch_size", "val_fraction"):
+            if isinstance(getattr(self, key), str) and getattr(self, key) != "auto":
+                raise ConfigError(f"data.{key} must be a number or auto, got "
+                                  f"{getattr(self, key)!r}")
         if self.download and self.source == "bundled":
             raise ConfigError("data.download=true needs data.source 'full' or a directory, "
                               "not 'bundled' (the bundled sample ships with rnnkit)")
         if self.name == "mnist":
+            if self.batch_size == "auto" or self.val_fraction == "auto":
+                raise ConfigError("data.batch_size=auto and data.val_fraction=auto are for "
+                                  "sequence files (data.name=files)")
+            if self.normalize == "sequence":
+                raise ConfigError("data.normalize=sequence is for sequence files; MNIST takes "
+                                  "feature or none")
             given = [k for k in ("train", "test", "val") if getattr(self, k) is not None]
             if given:
                 raise ConfigError(
@@ -140,9 +164,6 @@ class DataConfig(_Section):
         if self.format is not None and self.format.lower() not in FORMATS:
             raise ConfigError(f"data.format must be one of {', '.join(FORMATS)} or null; "
                               f"got {self.format!r}")
-        if self.val is None and self.val_fraction == 0:
-            raise ConfigError("data.val_fraction=0 leaves no validation data to pick the best "
-                              "checkpoint; use a fraction > 0 or give data.val")
         if isinstance(self.label_col, str) and not self.label_col.strip():
             raise ConfigError("data.label_col must not be empty")
 
@@ -309,20 +330,41 @@ class OptimConfig(_Section):
 class TrainerConfig(_Section):
     """Lightning Trainer settings, seeding, checkpointing and early stopping."""
 
-    epochs: int = _opt(12, "training epochs", min=1)
+    epochs: int = _opt(12, "training epochs (unless trainer.steps is set)", min=1)
+    steps: int = _opt(0, "training budget in optimizer steps; > 0 sets the epochs to "
+                      "ceil(steps / batches per epoch) (0: use trainer.epochs)", min=0)
+    check_every: int | str = _opt(
+        "auto", "validate, print the progress line and write checkpoints every this many "
+        "optimizer steps, rounded to whole epochs (auto: about every 100 steps, at least every "
+        "epoch); an interrupted run resumes from the last check", min=1)
     seed: int = _opt(0, "seed for weights, shuffling and dropout", min=0)
     grad_clip: float = _opt(1.0, "clip the gradient norm to this value (0 = off)", min=0.0)
-    early_stopping: int = _opt(0, "stop after this many epochs without a better "
-                               "monitored value (0 = off)", min=0)
+    early_stopping: int = _opt(0, "stop after this many optimizer steps without a better "
+                               "monitored value, counted at the checks (0 = off)", min=0)
     monitor: str = _opt("auto", "metric for the best checkpoint and early stopping (auto: "
-                        "val_acc for classification, val_loss for regression)",
-                        choices=("auto", "val_acc", "val_loss"))
+                        "val_acc for classification, val_loss for regression; none when there "
+                        "is no validation data: the final weights are kept)",
+                        choices=("auto", "val_acc", "val_loss", "none"))
     accelerator: str = _opt("auto", "Lightning accelerator: auto, cpu, gpu, ...")
-    devices: int | str = _opt(1, "Lightning devices: a count, 'auto' (all; several start DDP), ...")
+    devices: int | str = _opt(1, "Lightning devices: a count >= 1, auto (all; several start "
+                              "DDP) or a list of device indices such as '0,1'", min=1)
     precision: str = _opt("32-true", "Lightning precision: 32-true, bf16-mixed, 16-mixed, ...")
     deterministic: bool = _opt(False, "also ask torch for deterministic kernels (slower)")
     log_every_n_steps: int = _opt(20, "log training metrics every n steps", min=1)
-    progress_bar: bool = _opt(True, "show a progress bar")
+    progress_bar: bool = _opt(True, "show progress: a bar on a terminal, one line per check "
+                              "otherwise")
+    verbose: bool = _opt(False, "also print Lightning's model summary table")
+
+    def _check(self) -> None:
+        if isinstance(self.check_every, str) and self.check_every != "auto":
+            raise ConfigError(f"trainer.check_every must be a number of steps or auto, got "
+                              f"{self.check_every!r}")
+        devices = self.devices
+        if isinstance(devices, str) and devices != "auto":
+            items = [d.strip() for d in devices.split(",") if d.strip()]
+            if not items or not all(d.isdigit() for d in items):
+                raise ConfigError(f"trainer.devices must be a count >= 1, auto or device "
+                                  f"indices such as '0,1'; got {devices!r}")
 
 
 @dataclass(frozen=True)
@@ -336,11 +378,29 @@ class RunConfig(_Section):
     optim: OptimConfig = field(default_factory=OptimConfig, metadata={"help": "optimizer"})
     trainer: TrainerConfig = field(default_factory=TrainerConfig, metadata={"help": "trainer"})
 
+    def _check(self) -> None:
+        name = self.name
+        if not name or name in (".", "..") or any(c in name for c in '/\\:\0'):
+            raise ConfigError(f"name must be a plain name without path separators (it names "
+                              f"the directory under runs/); got {name!r}")
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> RunConfig:
         """Build and validate a config from a nested dict; missing keys take the defaults."""
         return _build(cls, data or {}, prefix="")
 
+
+# The defaults of a run on the user's own sequence files (data.name: files), under whatever a
+# config file or the command line sets: made for tens to thousands of sequences, where a budget
+# in epochs of MNIST-sized batches would be a handful of optimizer steps (measured in
+# benchmarks/bench_small.py; see docs/data-formats.md).
+FILES_DEFAULTS: dict[str, Any] = {
+    "data": {"batch_size": "auto", "val_fraction": "auto"},
+    "model": {"cell": "gru", "hidden_size": 64, "num_layers": 2, "bidirectional": True,
+              "summary": "last"},
+    "optim": {"name": "adamw", "lr": 3e-3, "weight_decay": 0.01, "schedule": "onecycle"},
+    "trainer": {"steps": 1500},
+}
 
 _SECTIONS: dict[str, type] = {
     "data": DataConfig,
@@ -508,11 +568,17 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file as a dict (an empty file is an empty dict)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: expected UTF-8 text, found the byte "
+                          f"0x{raw[err.start]:02x}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -539,10 +605,31 @@ def load_config(
             RunConfig.from_dict(data)
         except ConfigError as err:
             raise ConfigError(f"{path}: {err}") from None
-    return RunConfig.from_dict(apply_overrides(data, overrides))
+    overrides = list(overrides)
+    merged = apply_overrides(data, overrides)
+    if (merged.get("data") or {}).get("name") == "files":
+        defaults = FILES_DEFAULTS
+        trainer = merged.get("trainer") or {}
+        if "epochs" in trainer and "steps" not in trainer:  # a budget in epochs was asked for
+            defaults = _merge(defaults, {"trainer": {"steps": 0}})
+        merged = apply_overrides(_merge(defaults, data), overrides)
+    return RunConfig.from_dict(merged)
 
 
-def save_config(config: RunConfig, path: str | Path) -> None:
-    """Write the resolved config as YAML (every key, sections in a fixed order)."""
+def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``, section by section."""
+    result = {k: dict(v) if isinstance(v, Mapping) else v for k, v in base.items()}
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            result[key] = {**result[key], **value}
+        else:
+            result[key] = value
+    return result
+
+
+def save_config(config: RunConfig, path: str | Path, notes: Iterable[str] | None = None) -> None:
+    """Write the resolved config as YAML (every key, sections in a fixed order), atomically;
+    ``notes`` (why automatic values were chosen) become comment lines at the top."""
     text = yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=False)
-    Path(path).write_text(text, encoding="utf-8")
+    header = "".join(f"# {' '.join(note.split())}\n" for note in notes or ())
+    write_text_atomic(path, header + text)

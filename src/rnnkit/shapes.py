@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    for flag in ("input_size", "hidden_size", "num_layers", "batch", "seq_len"):
+        value = getattr(args, flag)
+        if value < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    if not 0 <= args.proj_size < args.hidden_size:
+        raise ValueError(f"--proj-size must be in [0, --hidden-size), got {args.proj_size}")
     options = {}
     if args.proj_size:
         if args.cell != "lstm":

@@ -4,6 +4,10 @@ Small IDX files are written into tmp_path; the bundled sample is the only real d
 """
 
 import hashlib
+import io
+import pickle
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -16,6 +20,7 @@ from rnnkit.data.idx import IDXFormatError, write_idx
 from rnnkit.data.mnist import (
     MNIST_MEAN,
     MNIST_STD,
+    ImageFileError,
     load_images,
     load_mnist,
     mnist_view,
@@ -322,7 +327,8 @@ def test_images_png_transparent_over_black(tmp_path):
 
 def test_images_wrong_size(tmp_path):
     Image.fromarray(np.zeros((32, 30), np.uint8)).save(tmp_path / "big.png")
-    with pytest.raises(ValueError, match="big.png: expected 28x28.*found 32x30.*resize"):
+    with pytest.raises(ImageFileError, match=r"big.png: expected a 28x28.*found 30x32 \(width x "
+                       r"height\).*resize"):
         load_images(tmp_path / "big.png")
     np.save(tmp_path / "flat.npy", np.zeros(784, np.uint8))
     with pytest.raises(ValueError, match=r"expected 28x28.*\(784,\)"):
@@ -336,3 +342,68 @@ def test_images_bad_values(tmp_path):
     (tmp_path / "junk.png").write_bytes(b"not an image at all")
     with pytest.raises(ValueError, match="junk.png: expected an image file"):
         load_images(tmp_path / "junk.png")
+
+
+def npy_bytes(array=None, *, header=None):
+    """The bytes of a .npy file: ``array`` saved, or only a version 1.0 ``header`` dict."""
+    buf = io.BytesIO()
+    if header is not None:
+        np.lib.format.write_array_header_1_0(buf, header)
+    else:
+        np.save(buf, array, allow_pickle=True)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(("data", "fragment"), [
+    (b"", "found an empty file"),
+    (npy_bytes(header={"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6, 5)}),
+     "declares shape (1000000, 1000000, 5) of float64, 40,000,000,000,000 bytes of data; found "
+     "0 bytes (truncated file)"),
+    (pickle.dumps(np.zeros((28, 28))), "found a Python pickle"),
+    (npy_bytes(np.array([{}], dtype=object)), "found Python objects"),
+    (npy_bytes(np.zeros((2, 28, 28), np.uint8))[:-100], "truncated file"),
+    (b"PK\x03\x04" + bytes(40), "found a zip archive"),
+])
+def test_images_broken_npy(tmp_path, data, fragment):
+    path = tmp_path / "bad.npy"
+    path.write_bytes(data)
+    with pytest.raises(ValueError) as e:
+        load_images(path)
+    assert str(e.value).startswith(f"{path}: ") and fragment in str(e.value)
+
+
+def test_images_file_without_images(tmp_path):
+    np.save(tmp_path / "none.npy", np.zeros((0, 28, 28), np.uint8))
+    with pytest.raises(ImageFileError, match=r"none.npy: holds no images \(array shape \(0, 28"):
+        load_images(tmp_path / "none.npy")
+
+
+def png_declaring(width, height):
+    """A 28x28 PNG whose header is rewritten to declare width x height pixels."""
+    buf = io.BytesIO()
+    Image.fromarray(digit()).save(buf, format="PNG")
+    body = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = struct.pack(">I", 13) + body + struct.pack(">I", zlib.crc32(body))
+    return buf.getvalue()[:8] + chunk + buf.getvalue()[33:]
+
+
+@pytest.mark.parametrize("side", [30000, 12000, 3000])  # Pillow's bomb error, its warning, none
+def test_images_huge_png_is_refused_before_decoding(tmp_path, side, recwarn):
+    path = tmp_path / "huge.png"
+    path.write_bytes(png_declaring(side, side))
+    with pytest.raises(ImageFileError, match=f"huge.png: expected a 28x28 pixel image, found .*"
+                       f"{side}x{side}"):
+        load_images(path)
+    assert not recwarn.list
+
+
+def test_images_corrupt_png(tmp_path):
+    buf = io.BytesIO()
+    Image.fromarray(digit()).save(buf, format="PNG")
+    (tmp_path / "cut.png").write_bytes(buf.getvalue()[:-30])
+    with pytest.raises(ImageFileError, match="cut.png: expected an image file.*corrupt or trunc"):
+        load_images(tmp_path / "cut.png")
+    np.save(tmp_path / "array.npy", digit())
+    (tmp_path / "array.png").write_bytes((tmp_path / "array.npy").read_bytes())
+    with pytest.raises(ImageFileError, match="array.png: expected an image file"):
+        load_images(tmp_path / "array.png")

@@ -1,4 +1,8 @@
-"""NPZ archives: round trips, label kinds, shape and length validation."""
+"""NPZ archives: round trips, label kinds, shape and length validation, broken archives."""
+
+import io
+import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -93,3 +97,59 @@ def test_object_arrays_and_non_archives_are_refused(tmp_path):
     (tmp_path / "junk.npz").write_text("not a zip")
     with pytest.raises(SequenceFileError, match="not a readable .npz"):
         read_npz(tmp_path / "junk.npz")
+
+
+def npy_bytes(array=None, *, header=None):
+    """The bytes of a .npy file: ``array`` saved, or only a version 1.0 ``header`` dict."""
+    buf = io.BytesIO()
+    if header is not None:
+        np.lib.format.write_array_header_1_0(buf, header)
+    else:
+        np.save(buf, array, allow_pickle=True)
+    return buf.getvalue()
+
+
+def zip_with(path, name, data):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(name, data)
+    return path
+
+
+HUGE = {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6, 5)}  # 36 TiB
+
+
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda p: p.write_bytes(b""), "found an empty file"),
+    (lambda p: p.write_bytes(npy_bytes(np.zeros((2, 3)))), "found a single .npy array"),
+    (lambda p: zip_with(p, "X.npy", pickle.dumps([1, 2])), "member X.npy: expected a .npy array"),
+    (lambda p: zip_with(p, "X.npy", npy_bytes(np.array([{}], dtype=object))),
+     "member X.npy: expected numbers or strings, found Python objects"),
+    (lambda p: zip_with(p, "X.npy", npy_bytes(header=HUGE)),
+     "declares shape (1000000, 1000000, 5) of float64, 40,000,000,000,000 bytes"),
+    (lambda p: zip_with(p, "X.npy", npy_bytes(np.zeros((2, 3)))[:-5]), "truncated file"),
+])
+def test_broken_archives_are_refused_naming_the_file(tmp_path, make, fragment):
+    path = tmp_path / "broken.npz"
+    make(path)
+    with pytest.raises(SequenceFileError) as e:
+        read_sequences(path)
+    assert fragment in e.value.reason and str(e.value).startswith(f"{path}: not a readable .npz")
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_truncated_archives_are_refused(tmp_path, compressed):
+    path = tmp_path / "t.npz"
+    (np.savez_compressed if compressed else np.savez)(path, X=np.arange(600.0).reshape(3, 200))
+    raw = path.read_bytes()
+    for cut in (len(raw) // 2, len(raw) - 30):
+        path.write_bytes(raw[:cut])
+        with pytest.raises(SequenceFileError, match="truncated or corrupt") as e:
+            read_npz(path)
+        assert str(path) in str(e.value)
+
+
+def test_an_archive_without_sequences_is_refused(tmp_path):
+    np.savez(tmp_path / "none.npz", X=np.zeros((0, 5, 2)), y=np.zeros(0, np.int64))
+    with pytest.raises(SequenceFileError, match=r"none.npz: X has shape \(0, 5, 2\): the file "
+                       "holds no sequences"):
+        read_npz(tmp_path / "none.npz")

@@ -1,10 +1,21 @@
-"""CSV long and wide form: detection, ordering, labels, missing values, every malformed case."""
+"""CSV long and wide form: detection, ordering, labels, missing values, every malformed case,
+the separator, text that is not UTF-8, and spreadsheet-safe cells for the CSVs rnnkit writes."""
+
+import csv
+import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rnnkit.data.sequences import SequenceFileError, read_sequences
-from rnnkit.data.tabular import read_csv, read_csv_long, read_csv_wide
+from rnnkit.data.tabular import (
+    read_csv,
+    read_csv_long,
+    read_csv_wide,
+    sniff_delimiter,
+    spreadsheet_safe,
+)
 
 
 def write(tmp_path, text, name="x.csv"):
@@ -154,3 +165,54 @@ def test_read_csv_detects_the_layout_and_read_sequences_dispatches(tmp_path):
     assert read_sequences(semi, format="csv", delimiter=";").class_names == ["x"]
     with pytest.raises(ValueError, match="layout"):
         read_csv(long_path, layout="tall")
+
+
+@pytest.mark.parametrize("reader", [read_csv, read_csv_long, read_sequences])
+def test_text_that_is_not_utf8_names_the_line(tmp_path, reader):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(LONG.encode() + b"d,0,1.0,2.0,ti\xe8de\n")
+    with pytest.raises(SequenceFileError, match="latin1.csv, line 8: expected UTF-8 text, found "
+                       "the byte 0xe8: the file is not UTF-8 text"):
+        reader(path)
+
+
+def test_the_separator_is_detected_when_not_given(tmp_path):
+    long_path = write(tmp_path, LONG.replace(",", ";"), "long.csv")
+    ds = read_sequences(long_path)
+    assert ds.feature_names == ["temp", "humidity"] and ds.lengths.tolist() == [2, 3, 1]
+    wide_path = write(tmp_path, "label;a;b;c\nx;1;2;3\ny;4;5;\n", "wide.csv")
+    ds = read_sequences(wide_path)
+    assert ds.class_names == ["x", "y"] and ds.lengths.tolist() == [3, 2]
+    pipes = write(tmp_path, "1|0.5|0.25\n2|1\n", "pipe.csv")
+    assert read_csv_wide(pipes).lengths.tolist() == [2, 1]
+    assert sniff_delimiter(long_path) == ";" and sniff_delimiter(wide_path) == ";"
+    commas = write(tmp_path, 'id,v,label\na,1,"x;y"\nb,2,"z;w"\n', "c.csv")
+    assert sniff_delimiter(commas) == "," and read_csv(commas).class_names == ["x;y", "z;w"]
+    assert sniff_delimiter(write(tmp_path, "1.5\n2.5\n", "one.csv")) == ","
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+    ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("\rx", "'\rx"), ("-", "'-"), ("cat", "cat"), ("a=b", "a=b"), ("", ""),
+    ("-1.5", "-1.5"), ("+2", "+2"), ("-1e-05", "-1e-05"), ("-.5", "-.5"), (-3, -3), (0.5, 0.5),
+])
+def test_spreadsheet_safe(cell, written):
+    assert spreadsheet_safe(cell) == written
+
+
+def test_prediction_csv_escapes_formula_cells():
+    import torch
+
+    from rnnkit.tasks.files import SequencePredictions
+
+    classes = SequencePredictions(
+        Path("d.csv"), "classification", ["=cmd", "-1"], torch.tensor([[0.9, 0.1], [0.2, 0.8]]),
+        ["=cmd", "-1"], ids=["@id", "-7"], targets=["+x", "=cmd"],
+    )
+    rows = list(csv.reader(io.StringIO(classes.to_csv())))
+    assert rows[0] == ["index", "id", "predicted", "label", "prob_=cmd", "prob_-1"]
+    assert rows[1][:4] == ["0", "'@id", "'=cmd", "'+x"]
+    assert rows[2][:4] == ["1", "-7", "-1", "'=cmd"]
+    values = SequencePredictions(Path("r.csv"), "regression", [-1.5, 2.0], targets=[-0.25, 3.0])
+    assert values.to_csv().splitlines()[1:] == ["0,-1.5,-0.25", "1,2,3"]

@@ -195,3 +195,14 @@ def test_fast_and_slow_parsing_agree(tmp_path):
     np.testing.assert_allclose(x[:, 0], values.astype(np.float32), rtol=1e-6)
     np.testing.assert_array_equal(x[:6, 1], np.array([1e-3, -250, np.nan, np.nan, np.nan, 7],
                                                      dtype=np.float32))
+
+
+def test_text_that_is_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "latin1.ts"
+    cases = "1,2:3,4:up\n" * 5000  # the bad byte lies far past the first read buffer
+    path.write_bytes((HEADER + cases).encode() + b"1,2:3,4:\xfcp\n")
+    with pytest.raises(SequenceFileError) as e:
+        read_ts(path)
+    assert e.value.line == HEADER.count("\n") + 5001
+    assert str(e.value) == (f"{path}, line {e.value.line}: expected UTF-8 text, found the byte "
+                            "0xfc: the file is not UTF-8 text; save it as UTF-8")

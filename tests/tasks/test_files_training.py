@@ -127,11 +127,11 @@ def test_checkpoint_holds_the_standardizer_as_plain_lists(ts_run, files):
 
 
 def test_variable_length_batches_equal_one_sequence_at_a_time(ts_run, files):
-    from rnnkit.tasks.run import _load_task
+    from rnnkit.tasks.inference import load_task
 
     path = ts_run / "checkpoints/best.ckpt"
     config = load_config(ts_run / "config.yaml")
-    task = _load_task(path, config)
+    task = load_task(path, config)
     assert task.model.rnn.bidirectional
     ds = read_sequences(files["test.ts"], class_names=NAMES)
     std = read_checkpoint(path)["hyper_parameters"]["data_state"]["standardizer"]
@@ -180,6 +180,7 @@ def test_npz_regression_and_predictions_before_and_after_reloading(files, tmp_pa
     config = load_config(overrides=[
         ("data.name", "files"), ("data.train", str(files["reg_train.npz"])),
         ("data.test", str(files["reg_test.npz"])), ("out", str(out)), "data.batch_size=16",
+        "data.val_fraction=0.2",
         "model.hidden_size=8", "model.num_layers=1", "optim.lr=0.02", "trainer.epochs=3",
         "trainer.progress_bar=false",
     ])
@@ -223,9 +224,9 @@ def test_predict_batches_ignore_padding_values(files, tmp_path):
         "trainer.progress_bar=false", "model.summary=mean",
     ])
     train(config)
-    from rnnkit.tasks.run import _load_task
+    from rnnkit.tasks.inference import load_task
 
-    task = _load_task(out / "checkpoints/best.ckpt", config)
+    task = load_task(out / "checkpoints/best.ckpt", config)
     state = task.hparams["data_state"]
     from rnnkit.tasks.files import files_datamodule
 
@@ -258,7 +259,7 @@ def test_malformed_training_file_is_one_line_with_file_and_line(files, tmp_path,
         (["--train", "no/such.ts"], "data.train: no such file: no/such.ts"),
         (["--train", "{ts}", "--test", "missing.ts"], "data.test: no such file: missing.ts"),
         (["--train", "{ts}", "--set", "data.id_col=id"], "data.id_col apply to CSV files"),
-        (["--train", "{ts}", "--val-fraction", "0"], "data.val_fraction=0 leaves no validation"),
+        (["--train", "{ts}", "--val-fraction", "0"], "nothing to report a figure on"),
         (["--train", "{ts}", "--set", "data.format=xls"], "data.format must be one of"),
         (["--set", "data.test=a.ts"], "needs data.name=files"),
     ],

@@ -33,6 +33,8 @@ comparable everywhere. With ``normalize=True`` the scaled pixels become
 from __future__ import annotations
 
 import os
+import struct
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +42,7 @@ import numpy as np
 
 from rnnkit.data.download import DownloadError, data_dir, download_url
 from rnnkit.data.idx import IDXFormatError, read_idx
+from rnnkit.data.npy import read_npy
 
 __all__ = [
     "MNIST_MEAN",
@@ -50,6 +53,7 @@ __all__ = [
     "mnist_view",
     "pixel_permutation",
     "load_images",
+    "ImageFileError",
 ]
 
 MNIST_MEAN = 0.1307  # mean of the 60,000 training images' pixels, scaled to [0, 1]
@@ -218,18 +222,22 @@ def mnist_view(
 # --- images for prediction -----------------------------------------------------------------
 
 
+class ImageFileError(ValueError):
+    """An image file to classify is unreadable, of the wrong size, or holds unusable values."""
+
+
 def _to_uint8(a: np.ndarray, where: str) -> np.ndarray:
     if a.dtype == np.uint8:
         return a
     if a.dtype == np.bool_:
         return a.astype(np.uint8) * 255
     if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-        raise ValueError(f"{where}: expected numeric pixels, found dtype {a.dtype}")
+        raise ImageFileError(f"{where}: expected numeric pixels, found dtype {a.dtype}")
     if a.size and not np.isfinite(a).all():
-        raise ValueError(f"{where}: expected finite pixel values, found NaN or inf")
+        raise ImageFileError(f"{where}: expected finite pixel values, found NaN or inf")
     lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
     if lo < 0 or hi > 255:
-        raise ValueError(
+        raise ImageFileError(
             f"{where}: expected pixel values in [0, 1] (floats) or [0, 255], found [{lo:g}, {hi:g}]"
         )
     if np.issubdtype(a.dtype, np.floating) and hi <= 1.0:
@@ -237,23 +245,57 @@ def _to_uint8(a: np.ndarray, where: str) -> np.ndarray:
     return np.rint(a).astype(np.uint8)
 
 
+_RESIZE = "resize to 28x28 first, e.g. with PIL.Image.resize((28, 28))"
+
+
+def _declared_size(path: Path) -> str:
+    """'W x H pixels' from a PNG header, for a picture too large for Pillow to open."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        width, height = struct.unpack(">II", head[16:24])
+        return f"{width}x{height} pixels"
+    return "more pixels than Pillow opens safely"
+
+
 def _read_picture(path: Path) -> np.ndarray:
-    from PIL import Image  # pillow is a dependency of matplotlib
+    from PIL import Image, UnidentifiedImageError  # pillow is a dependency of matplotlib
 
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageFileError(
+            f"{path}: expected a 28x28 pixel image, found one that declares "
+            f"{_declared_size(path)}; {_RESIZE}"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageFileError(
+            f"{path}: expected an image file (PNG, JPEG, ...), found none Pillow can identify"
+        ) from None
+    with im:
+        if im.size != (28, 28):  # checked before decoding: a huge picture never fills memory
+            raise ImageFileError(
+                f"{path}: expected a 28x28 pixel image, found {im.width}x{im.height} "
+                f"(width x height); {_RESIZE}"
+            )
+        try:
             im.load()
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                black = Image.new("RGBA", im.size, (0, 0, 0, 255))
-                im = Image.alpha_composite(black, im.convert("RGBA"))
-            return np.asarray(im.convert("L"), dtype=np.uint8)  # ITU-R 601 luma
-    except (OSError, SyntaxError) as e:  # PIL.UnidentifiedImageError is an OSError
-        raise ValueError(f"{path}: expected an image file (PNG, JPEG, ...), {e}") from None
+        except (OSError, SyntaxError, EOFError, ValueError, struct.error) as e:
+            raise ImageFileError(
+                f"{path}: expected an image file (PNG, JPEG, ...), found a corrupt or truncated "
+                f"one ({e})"
+            ) from None
+        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+            black = Image.new("RGBA", im.size, (0, 0, 0, 255))
+            im = Image.alpha_composite(black, im.convert("RGBA"))
+        return np.asarray(im.convert("L"), dtype=np.uint8)  # ITU-R 601 luma
 
 
 def _load_one(path: Path) -> np.ndarray:
     if path.suffix == ".npy":
-        return _to_uint8(np.load(path, allow_pickle=False), str(path))
+        return _to_uint8(read_npy(path), str(path))
     with open(path, "rb") as f:
         head = f.read(4)
     if path.name.endswith(("-ubyte", "-ubyte.gz")) or head[:2] in (b"\x00\x00", b"\x1f\x8b"):
@@ -279,7 +321,9 @@ def load_images(
         uint8 (N, 28, 28), ready for :func:`mnist_view` or ``MNISTDataModule.transform``.
 
     Raises:
-        ValueError: an image is not 28x28 (resize it first), or holds unusable values.
+        ImageFileError: a file holds no images, an image is not 28x28 (resize it first) or
+            holds unusable values, a picture is unreadable; NpyFormatError or IDXFormatError:
+            a broken ``.npy`` or IDX file. All are ValueErrors naming the file.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -291,11 +335,12 @@ def load_images(
             a = a[None]
         if a.ndim != 3 or a.shape[1:] != (28, 28):
             found = "x".join(map(str, a.shape[-2:])) if a.ndim >= 2 else f"shape {a.shape}"
-            raise ValueError(
+            raise ImageFileError(
                 f"{p}: expected 28x28 pixel images (shape (28, 28) or (N, 28, 28)), found "
-                f"{found} (array shape {a.shape}); resize to 28x28 first, e.g. with "
-                "PIL.Image.resize((28, 28))"
+                f"{found} (array shape {a.shape}); {_RESIZE}"
             )
+        if len(a) == 0:
+            raise ImageFileError(f"{p}: holds no images (array shape {a.shape})")
         batches.append(a)
     if not batches:
         raise ValueError("load_images: expected at least one path, found none")

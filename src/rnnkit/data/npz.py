@@ -12,18 +12,18 @@ Arrays in the archive:
 - ``feature_names`` (optional): (F,) strings.
 - ``task`` (optional): a 0-d string array, ``"classification"`` or ``"regression"``.
 
-Archives are loaded with ``allow_pickle=False``: store strings as fixed-width unicode arrays
-(``np.array(["a", "b"])``), not object arrays.
+Archives are read by :func:`rnnkit.data.npy.read_npz_arrays`, which never unpickles: store
+strings as fixed-width unicode arrays (``np.array(["a", "b"])``), not object arrays.
 """
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from rnnkit.data.npy import NpyFormatError, read_npz_arrays
 from rnnkit.data.sequences import (
     SequenceDataset,
     SequenceFileError,
@@ -87,14 +87,15 @@ def read_npz(
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise SequenceFileError(f"not a readable .npz archive ({e})", path) from None
+        arrays = read_npz_arrays(path)
+    except NpyFormatError as e:
+        raise SequenceFileError(e.reason, path) from None
     key = "X" if "X" in arrays else "x" if "x" in arrays else None
     if key is None:
         raise SequenceFileError(f"no array 'X' in the archive (found {sorted(arrays)})", path)
     x = arrays[key]
+    if x.ndim in (2, 3) and x.shape[0] == 0:
+        raise SequenceFileError(f"X has shape {x.shape}: the file holds no sequences", path)
     if x.ndim == 2:
         x = x[:, :, None]
     if x.ndim != 3 or 0 in x.shape:

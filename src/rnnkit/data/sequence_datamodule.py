@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,82 @@ from torch.utils.data import DataLoader, SequentialSampler
 from rnnkit.data.batching import BucketBatchSampler, SeededShuffleSampler, collate_sequences
 from rnnkit.data.sequences import SequenceDataset, Standardizer, Task, read_sequences
 
-__all__ = ["SequenceDataModule", "split_indices"]
+__all__ = [
+    "MIN_VAL_SEQUENCES",
+    "NORMALIZE_MODES",
+    "SequenceDataModule",
+    "auto_batch_size",
+    "auto_val_fraction",
+    "file_digest",
+    "normalize_each_sequence",
+    "split_indices",
+]
+
+MIN_VAL_SEQUENCES = 50  # below this a validation accuracy moves by > 2 points per sequence
+NORMALIZE_MODES = ("feature", "sequence", "none")
+
+
+def auto_batch_size(num_train: int) -> int:
+    """``data.batch_size=auto``: about 16 batches an epoch, between 8 and 64 sequences each.
+
+    Small data needs many optimizer steps, which small batches give; large data gains speed from
+    larger ones (64 keeps a CPU busy without hurting accuracy on sequence tasks).
+    """
+    return int(min(64, max(8, num_train // 16)))
+
+
+def auto_val_fraction(num_sequences: int, has_test: bool) -> tuple[float, str]:
+    """``data.val_fraction=auto``: the fraction held out for validation, and why.
+
+    * 10 % when that is at least :data:`MIN_VAL_SEQUENCES` sequences;
+    * else, with a test file: none. A split of a few sequences picks checkpoints by noise and
+      costs training data; the model trains on everything and keeps its final weights;
+    * else (no test file, so the held-out part is also what is reported): enough for
+      :data:`MIN_VAL_SEQUENCES` sequences, at most 25 %.
+    """
+    n = num_sequences
+    if round(0.1 * n) >= MIN_VAL_SEQUENCES:
+        return 0.1, f"10% of the {n} training sequences held out for validation"
+    if has_test:
+        return 0.0, (
+            f"no validation split: 10% of {n} sequences would be {round(0.1 * n)}, fewer than "
+            f"{MIN_VAL_SEQUENCES}; training on all {n} and keeping the final weights "
+            "(set --val-fraction to hold some out)")
+    fraction = min(0.25, max(0.1, MIN_VAL_SEQUENCES / max(n, 1)))
+    return fraction, (
+        f"{fraction:.0%} of the {n} training sequences held out (no test file: the reported "
+        "figure is measured on them)")
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def normalize_each_sequence(dataset: SequenceDataset) -> SequenceDataset:
+    """Z-normalise every sequence and feature with its own mean and std (the UCR convention).
+
+    Missing values are ignored by the statistics and stay missing; a constant feature becomes 0.
+    """
+    out = []
+    for x in dataset.sequences:
+        x = np.asarray(x, dtype=np.float64)  # (L, F)
+        with np.errstate(all="ignore"):
+            observed = ~np.isnan(x)
+            count = observed.sum(axis=0)
+            mean = np.where(count > 0, np.nansum(x, axis=0) / np.maximum(count, 1), 0.0)
+            dev = np.where(observed, x - mean, 0.0)
+            std = np.sqrt((dev**2).sum(axis=0) / np.maximum(count, 1))
+        std = np.where(std > 1e-8 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+        out.append(((x - mean) / std).astype(np.float32))
+    return SequenceDataset(out, dataset.targets, task=dataset.task,
+                           class_names=dataset.class_names,
+                           feature_names=dataset.feature_names, source=dataset.source,
+                           check=False)
 
 
 def split_indices(
@@ -47,30 +123,38 @@ def split_indices(
 
 
 class SequenceDataModule(L.LightningDataModule):
-    """Labelled sequences from files: read, split, standardise, batch by length.
+    """Labelled sequences from files: read, split, normalise, batch by length.
 
     The training file is read once; a seeded (for classification stratified) part of it becomes
-    the validation set unless ``val_path`` is given. A :class:`Standardizer` is fitted on the
-    training part only and applied to every split; it fills missing values (see
-    :mod:`rnnkit.data.sequences`). Test and prediction files are read with the training file's
-    task and class order. The standardizer, task and names travel in checkpoints through
-    :meth:`state_dict`, so prediction on new data needs no training file.
+    the validation set unless ``val_path`` is given. With ``normalize="feature"`` a
+    :class:`Standardizer` is fitted on the training part only and applied to every split; with
+    ``"sequence"`` every sequence is z-normalised on its own; either way missing values are
+    filled (see :mod:`rnnkit.data.sequences`). Test and prediction files are read with the
+    training file's task and class order. What prediction and evaluation need travels in
+    checkpoints through :meth:`state_dict`: task, names, the standardizer, and the split (the
+    training file's SHA-256 and the validation indices), so a validation split is rebuilt
+    exactly or refused when the file changed.
 
     Args:
         train_path: training file (``.ts``, ``.csv``, ``.tsv``, ``.npz``); may be ``None`` when
             only predicting after :meth:`load_state_dict`.
         test_path: test file, read with the same options.
-        val_fraction: part of the training file held out for validation (0 for none).
-        batch_size: sequences per batch.
+        val_fraction: part of the training file held out for validation (0 for none), or
+            ``"auto"`` (:func:`auto_val_fraction`).
+        batch_size: sequences per batch, or ``"auto"`` (:func:`auto_batch_size`).
         seed: seed of the split, the shuffle and the bucketing.
         num_workers: DataLoader worker processes.
         bucket: batch sequences of similar length together (:class:`BucketBatchSampler`).
         val_path: a separate validation file instead of a split.
         predict_path: a file to predict (labels optional); kept in file order.
-        standardize: fit a standardizer; ``False`` keeps values (mean 0, std 1) but still
-            fills missing values.
+        normalize: ``"feature"``, ``"sequence"`` or ``"none"`` (missing values are filled in
+            every mode).
         **read_options: passed to :func:`~rnnkit.data.sequences.read_sequences` for every file
             (e.g. ``format``, ``id_col``, ``label_col``, ``task``).
+
+    Attributes (after the training file is read):
+        val_fraction, batch_size: the values in use (``"auto"`` resolved).
+        notes: why the automatic choices were made, one sentence each.
 
     Batches: ``(x (N, L_max, F) float32 zero-padded, lengths (N,) int64, y (N,))`` with ``y``
     int64 (classification), float32 (regression) or ``None`` (unlabelled prediction data).
@@ -80,31 +164,35 @@ class SequenceDataModule(L.LightningDataModule):
         self,
         train_path: str | Path | None,
         test_path: str | Path | None = None,
-        val_fraction: float = 0.1,
-        batch_size: int = 64,
+        val_fraction: float | str = 0.1,
+        batch_size: int | str = 64,
         seed: int = 0,
         num_workers: int = 0,
         bucket: bool = True,
         *,
         val_path: str | Path | None = None,
         predict_path: str | Path | None = None,
-        standardize: bool = True,
+        normalize: str = "feature",
         **read_options: Any,
     ):
         super().__init__()
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if not 0.0 <= val_fraction < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        if batch_size != "auto" and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"batch_size must be >= 1 or 'auto', got {batch_size!r}")
+        if val_fraction != "auto" and not 0.0 <= float(val_fraction) < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1) or 'auto', got {val_fraction}")
+        if normalize not in NORMALIZE_MODES:
+            raise ValueError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
         self.train_path, self.test_path = train_path, test_path
         self.val_path, self.predict_path = val_path, predict_path
         self.val_fraction, self.batch_size, self.seed = val_fraction, batch_size, seed
-        self.num_workers, self.bucket, self.standardize = num_workers, bucket, standardize
+        self.num_workers, self.bucket, self.normalize = num_workers, bucket, normalize
         self.read_options = read_options
+        self.notes: list[str] = []
         self._raw: dict[str, SequenceDataset] = {}
         self._ready: dict[str, tuple[Standardizer, SequenceDataset]] = {}
         self._info: dict[str, Any] | None = None
         self._standardizer: Standardizer | None = None
+        self._split: dict[str, Any] | None = None  # {"sha256", "val_indices"} of a split
 
     # ---- what a model needs to know -------------------------------------------------------
     def _ensure_info(self) -> dict[str, Any]:
@@ -163,23 +251,52 @@ class SequenceDataModule(L.LightningDataModule):
     def _load_train(self) -> None:
         assert self.train_path is not None
         full = read_sequences(self.train_path, **self.read_options)
-        if not full.labelled:
-            raise ValueError(
-                f"{self.train_path} has no labels; training needs them (CSV: label_col=)"
-            )
-        self._info = {"task": full.task, "class_names": full.class_names,
-                      "feature_names": full.feature_names}
+        _check_trainable(full, self.train_path)
+        info = {"task": full.task, "class_names": full.class_names,
+                "feature_names": full.feature_names}
+        if self._info is not None and info != self._info:
+            raise ValueError(f"{self.train_path} does not hold the data this model was trained "
+                             f"on: the checkpoint says {self._info}, the file has {info}")
+        self._info = info
+        if self.val_fraction == "auto":
+            self.val_fraction, note = auto_val_fraction(
+                len(full), self.test_path is not None or self.val_path is not None)
+            self.notes.append(note)
         if self.val_path is not None:
             self._raw["train"], self._raw["val"] = full, self._read(self.val_path)
         else:
-            train_idx, val_idx = split_indices(full, self.val_fraction, self.seed)
+            train_idx, val_idx = self._split_indices(full)
             self._raw["train"] = full.subset(train_idx)
             if len(val_idx):
                 self._raw["val"] = full.subset(val_idx)
-        self._standardizer = (
-            Standardizer.fit(self._raw["train"]) if self.standardize
-            else Standardizer.identity(full.num_features)
-        )
+        if self.batch_size == "auto":
+            self.batch_size = auto_batch_size(len(self._raw["train"]))
+            self.notes.append(f"batch size {self.batch_size} for "
+                              f"{len(self._raw['train'])} training sequences")
+        if self._standardizer is None:  # a checkpoint's, when it was loaded first
+            self._standardizer = (
+                Standardizer.fit(self._raw["train"]) if self.normalize == "feature"
+                else Standardizer.identity(full.num_features)
+            )
+
+    def _split_indices(self, full: SequenceDataset) -> tuple[np.ndarray, np.ndarray]:
+        """The train/validation split: from the checkpoint if one was loaded (the file must be
+        the one it was made from), else seeded."""
+        digest = file_digest(self.train_path)  # type: ignore[arg-type]
+        if self._split is not None:
+            if digest != self._split["sha256"]:
+                raise ValueError(
+                    f"{self.train_path} changed since the run was trained (its SHA-256 differs), "
+                    "so its validation split cannot be rebuilt; evaluate on a test file instead"
+                )
+            val_idx = np.asarray(self._split["val_indices"], dtype=np.int64)
+            if len(val_idx) and (val_idx.min() < 0 or val_idx.max() >= len(full)):
+                raise ValueError(f"the checkpoint's validation indices do not fit "
+                                 f"{self.train_path} ({len(full)} sequences)")
+            return np.setdiff1d(np.arange(len(full)), val_idx), val_idx
+        train_idx, val_idx = split_indices(full, float(self.val_fraction), self.seed)
+        self._split = {"sha256": digest, "val_indices": val_idx.tolist()}
+        return train_idx, val_idx
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_path is not None and "train" not in self._raw:
@@ -190,8 +307,12 @@ class SequenceDataModule(L.LightningDataModule):
                 and "predict" not in self._raw:
             self._raw["predict"] = self._read(self.predict_path)
 
+    def has_split(self, split: str) -> bool:
+        """Whether ``split`` (train, val, test or predict) has data (after :meth:`setup`)."""
+        return split in self._raw
+
     def dataset(self, split: str) -> SequenceDataset:
-        """The standardised, filled dataset of ``split`` (train, val, test or predict)."""
+        """The normalised, filled dataset of ``split`` (train, val, test or predict)."""
         if split not in self._raw:
             self.setup(None)
         if split not in self._raw:
@@ -199,22 +320,26 @@ class SequenceDataModule(L.LightningDataModule):
         std = self.standardizer
         ready = self._ready.get(split)
         if ready is None or ready[0] is not std:
-            ready = (std, std.apply(self._raw[split]))
+            raw = self._raw[split]
+            if self.normalize == "sequence":
+                raw = normalize_each_sequence(raw)
+            ready = (std, std.apply(raw))
             self._ready[split] = ready
         return ready[1]
 
     # ---- loaders -----------------------------------------------------------------------------
     def _loader(self, split: str, train: bool) -> DataLoader:
         ds = self.dataset(split)
+        batch_size = int(self.batch_size)  # type: ignore[arg-type]  # resolved by now
         common = dict(collate_fn=collate_sequences, num_workers=self.num_workers,
                       persistent_workers=self.num_workers > 0)
         if self.bucket and split != "predict":
             sampler = SeededShuffleSampler(len(ds), self.seed) if train else SequentialSampler(ds)
-            batches = BucketBatchSampler(sampler, self.batch_size, False, lengths=ds.lengths,
+            batches = BucketBatchSampler(sampler, batch_size, False, lengths=ds.lengths,
                                          shuffle=train, seed=self.seed)
             return DataLoader(ds, batch_sampler=batches, **common)
         sampler = SeededShuffleSampler(len(ds), self.seed) if train else None
-        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, **common)
+        return DataLoader(ds, batch_size=batch_size, sampler=sampler, **common)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)
@@ -235,9 +360,15 @@ class SequenceDataModule(L.LightningDataModule):
         """Plain lists and strings (safe for ``weights_only`` loading)."""
         if self._info is None and self.train_path is None:
             return {}
-        return {**self._ensure_info(), "standardizer": self.standardizer.to_dict()}
+        state = {**self._ensure_info(), "standardizer": self.standardizer.to_dict(),
+                 "normalize": self.normalize}
+        if self._split is not None:
+            state["split"] = dict(self._split)
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Take a checkpoint's data description. Before the training file is read, it also
+        fixes the split and the standardizer that reading it will use."""
         if not state_dict:
             return
         info = {k: state_dict[k] for k in ("task", "class_names", "feature_names")}
@@ -247,3 +378,18 @@ class SequenceDataModule(L.LightningDataModule):
             )
         self._info = info
         self._standardizer = Standardizer.from_dict(state_dict["standardizer"])
+        self.normalize = state_dict.get("normalize", self.normalize)
+        if state_dict.get("split") is not None and "train" not in self._raw:
+            self._split = dict(state_dict["split"])
+
+
+def _check_trainable(full: SequenceDataset, path: str | Path) -> None:
+    """Labels, two classes, some observed values: what training on a file needs."""
+    if not full.labelled:
+        raise ValueError(f"{path} has no labels; training needs them (CSV: label_col=)")
+    if full.task == "classification" and len(np.unique(full.targets)) < 2:
+        label = full.class_names[int(full.targets[0])] if full.class_names else "?"
+        raise ValueError(f"{path} holds one class ({label!r} for all {len(full)} sequences); "
+                         "classification needs at least two")
+    if all(np.isnan(x).all() for x in full.sequences):
+        raise ValueError(f"{path} holds no observed values: every value is missing")

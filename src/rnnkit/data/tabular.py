@@ -22,6 +22,9 @@ Rows may end in empty cells, so sequences can differ in length. The first row is
 its label cell is named like a label column (``label``, ``y``, ...) or its other cells are not
 all numbers (pass ``header=`` when a header holds only numbers, e.g. ``0,1,2``).
 
+The field separator is ``delimiter=`` or, when not given, detected among ``,``, ``;``, tab and
+``|`` (see :func:`sniff_delimiter`).
+
 Missing values: an empty cell, ``?``, ``NA``, ``N/A``, ``NaN``, ``null`` or ``None`` inside a
 sequence (see :mod:`rnnkit.data.sequences` for how they are filled). Classes are numbered in
 sorted order (numerically if all labels are numbers); labels that are numbers with a fraction
@@ -31,8 +34,11 @@ make a regression task unless ``task=`` says otherwise.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,20 +48,53 @@ from rnnkit.data.sequences import (
     Task,
     encode_labels,
     infer_task,
+    text_lines,
 )
 
-__all__ = ["read_csv", "read_csv_long", "read_csv_wide"]
+__all__ = ["read_csv", "read_csv_long", "read_csv_wide", "sniff_delimiter", "spreadsheet_safe"]
 
 MISSING = frozenset({"", "?", "na", "n/a", "nan", "null", "none"})
 ID_NAMES = ("id", "sequence_id", "series_id", "seq_id", "sequence", "series", "case_id")
 TIME_NAMES = ("time", "t", "step", "time_step", "timestep", "timestamp", "date", "datetime")
 LABEL_NAMES = ("label", "y", "target", "class")
+DELIMITERS = ",;\t|"  # the separators sniff_delimiter considers, the default first
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _read_rows(path: Path, delimiter: str, encoding: str) -> tuple[list[list[str]], list[int]]:
-    """All non-blank rows and the line each ends on."""
+def sniff_delimiter(path: str | Path, encoding: str = "utf-8-sig") -> str:
+    """The field separator of a CSV file, one of ``, ; tab |``: :class:`csv.Sniffer` on its first
+    20 lines, else the only one of them on the first line, else ``,``."""
+    sample = ""
+    with closing(text_lines(path, encoding, newline="")) as f:
+        for i, line in enumerate(f):
+            sample += line
+            if i == 19 or len(sample) > 100_000:
+                break
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        first = sample.partition("\n")[0]
+        found = [d for d in DELIMITERS if d in first]
+        return found[0] if len(found) == 1 else ","
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``,
+    tab or carriage return gets a leading ``'`` (OWASP's advice on CSV injection); numbers, and
+    text that is a plain number such as ``-1.5``, are returned unchanged."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def _read_rows(path: Path, delimiter: str | None,
+               encoding: str) -> tuple[list[list[str]], list[int]]:
+    """All non-blank rows and the line each ends on (``delimiter`` ``None``: sniffed)."""
     rows, lines = [], []
-    with open(path, newline="", encoding=encoding) as f:
+    if delimiter is None:
+        delimiter = sniff_delimiter(path, encoding)
+    with closing(text_lines(path, encoding, newline="")) as f:
         reader = csv.reader(f, delimiter=delimiter)
         try:
             for row in reader:
@@ -126,7 +165,7 @@ def read_csv_long(
     feature_cols: Sequence[str] | None = None,
     task: Task | None = None,
     class_names: Sequence[str] | None = None,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
 ) -> SequenceDataset:
     """Read a long-form CSV (one row per time step; see the module docstring).
@@ -137,6 +176,8 @@ def read_csv_long(
         feature_cols: the feature columns; default every column not id, time or label.
         task: ``"classification"`` or ``"regression"``; inferred from the labels when ``None``.
         class_names: fixed class order (e.g. the training file's); a label outside is an error.
+        delimiter: the field separator; ``None``: found by :func:`sniff_delimiter`.
+        encoding: text encoding (a UTF-8 byte-order mark is skipped).
 
     Returns:
         A :class:`~rnnkit.data.sequences.SequenceDataset` of sequences (L_i, F).
@@ -247,7 +288,7 @@ def read_csv_wide(
     header: bool | None = None,
     task: Task | None = None,
     class_names: Sequence[str] | None = None,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     encoding: str = "utf-8-sig",
 ) -> SequenceDataset:
     """Read a wide-form CSV: one row per univariate sequence (see the module docstring).
@@ -257,7 +298,7 @@ def read_csv_wide(
         label_col: ``"first"`` (default; the UCR layout), ``"last"`` (the last non-empty cell),
             a column name (needs a header), a column index, or ``None`` for no labels.
         header: whether the first row is a header; detected when ``None``.
-        task, class_names: as for :func:`read_csv_long`.
+        task, class_names, delimiter, encoding: as for :func:`read_csv_long`.
 
     Returns:
         A :class:`~rnnkit.data.sequences.SequenceDataset` of sequences (L_i, 1).
@@ -328,8 +369,11 @@ def read_csv(path: str | Path, *, layout: str | None = None, **options) -> Seque
         if keys & {k for k, v in options.items() if v is not None}:
             layout = "long"
         else:
-            with open(path, newline="", encoding=options.get("encoding", "utf-8-sig")) as f:
-                first = next(csv.reader(f, delimiter=options.get("delimiter", ",")), [])
+            encoding = options.get("encoding", "utf-8-sig")
+            if options.get("delimiter") is None:
+                options["delimiter"] = sniff_delimiter(path, encoding)
+            with closing(text_lines(path, encoding, newline="")) as f:
+                first = next(csv.reader(f, delimiter=options["delimiter"]), [])
             layout = "long" if any(c.strip().lower() in ID_NAMES for c in first) else "wide"
     if layout == "long":
         return read_csv_long(path, **options)

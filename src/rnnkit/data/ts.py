@@ -34,12 +34,19 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.sequences import SequenceDataset, SequenceFileError, Task, encode_labels
+from rnnkit.data.sequences import (
+    SequenceDataset,
+    SequenceFileError,
+    Task,
+    encode_labels,
+    text_lines,
+)
 
 __all__ = ["TsHeader", "read_ts", "write_ts"]
 
@@ -318,7 +325,7 @@ def read_ts(
     sequences: list[np.ndarray] = []
     labels: list[str] = []
     label_lines: list[int] = []
-    with open(path, encoding=encoding) as f:
+    with closing(text_lines(path, encoding)) as f:
         lineno = 0
         numbered = enumerate(f, 1)
         for lineno, raw in numbered:

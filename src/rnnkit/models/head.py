@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = ["Head"]
@@ -17,7 +18,8 @@ class Head(nn.Module):
         batchnorm: normalise the summary with BatchNorm1d first.
         dropout: dropout probability before each Linear (0 = none).
 
-    Inputs: ``(N, S)``. Outputs: ``(N, C)``.
+    Inputs: ``(N, S)``. Outputs: ``(N, C)``. In training, a batch of one example is normalised
+    with the running statistics (BatchNorm1d cannot compute batch statistics from one).
     """
 
     def __init__(
@@ -54,4 +56,10 @@ class Head(nn.Module):
         self.out_features = out_features
 
     def forward(self, summary: Tensor) -> Tensor:
+        norm = self.layers[0]
+        if isinstance(norm, nn.BatchNorm1d) and self.training and summary.shape[0] == 1:
+            # One example has no batch statistics: normalise it with the running ones.
+            summary = F.batch_norm(summary, norm.running_mean, norm.running_var, norm.weight,
+                                   norm.bias, training=False, eps=norm.eps)
+            return self.layers[1:](summary)
         return self.layers(summary)  # (N, C)

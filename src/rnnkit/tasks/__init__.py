@@ -9,17 +9,13 @@ from rnnkit.tasks.checkpoint import (
 )
 from rnnkit.tasks.classify import ClassificationTask, unpack_batch
 from rnnkit.tasks.files import SequencePredictions
+from rnnkit.tasks.inference import EvalResult, Prediction, evaluate, predict, predict_file
 from rnnkit.tasks.regress import RegressionTask
 from rnnkit.tasks.run import (
-    EvalResult,
-    Prediction,
     RunError,
     RunInterrupted,
     TrainResult,
-    evaluate,
     make_datamodule,
-    predict,
-    predict_file,
     resume_config,
     train,
 )

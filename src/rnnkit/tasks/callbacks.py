@@ -1,4 +1,5 @@
-"""Callbacks of ours: stop on a non-finite loss, and seed every epoch for exact resumes."""
+"""Callbacks of ours: stop on a non-finite loss, seed every epoch for exact resumes, and record
+the counters a resume is checked against."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["EpochSeed", "FiniteLossGuard", "NonFiniteLossError"]
+__all__ = ["EpochSeed", "FiniteLossGuard", "NonFiniteLossError", "RunCounters", "saved_counters"]
 
 
 class NonFiniteLossError(RuntimeError):
@@ -90,3 +91,23 @@ class EpochSeed(pl.Callback):
             if self._resume_epoch == epoch:
                 torch.empty((), dtype=torch.int64).random_()  # the DataLoader's base seed
             self._resume_epoch = None
+
+
+class RunCounters(pl.Callback):
+    """Write ``checkpoint["rnnkit"] = {"train_batches": optimizer steps per epoch}``.
+
+    A learning-rate schedule is laid out over ``epochs x train_batches`` steps, so a run may
+    only be resumed on data that gives the same number of batches (see
+    :func:`saved_counters`).
+    """
+
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        checkpoint["rnnkit"] = {"train_batches": int(trainer.num_training_batches)}
+
+
+def saved_counters(checkpoint: dict[str, Any]) -> dict[str, int]:
+    """The counters :class:`RunCounters` wrote into ``checkpoint`` (empty for older runs)."""
+    counters = checkpoint.get("rnnkit")
+    return dict(counters) if isinstance(counters, dict) else {}

@@ -9,12 +9,16 @@ unpickling arbitrary objects.
 from __future__ import annotations
 
 import os
-import tempfile
+import pickle
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
+
+from rnnkit.atomic import write_atomic
 
 __all__ = [
     "AtomicCheckpointIO",
@@ -43,19 +47,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     ) -> None:
         if storage_options is not None:
             raise TypeError("AtomicCheckpointIO takes no storage_options")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(checkpoint, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, lambda f: torch.save(checkpoint, f))
 
     def load_checkpoint(
         self, path: str | os.PathLike, map_location: Any = None, weights_only: bool | None = None
@@ -63,32 +55,60 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         return read_checkpoint(path, map_location=map_location)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def read_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Load a checkpoint file with ``torch.load(weights_only=True)``.
 
     Raises:
-        CheckpointError: the file is missing, corrupt, or holds more than tensors and plain
-            values (a pickled object).
+        CheckpointError: the file is missing, not a checkpoint, truncated, or holds Python
+            objects beyond tensors and plain values (which are never unpickled); the message
+            says which.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
-    try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head[:2] != b"PK" and head[:1] != b"\x80":  # torch.save writes a zip (or a legacy pickle)
         raise CheckpointError(
-            f"cannot load {path} as a weights-only checkpoint: {first}"
+            f"{path} is not a checkpoint: expected a file written by torch.save (a zip archive), "
+            f"found {_describe_start(head)}"
+        )
+    try:
+        with warnings.catch_warnings():  # torch's notes on odd pickle protocols of bad files
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "GLOBAL" not in str(err):  # not a refused object: bytes that are no valid pickle
+            raise CheckpointError(f"{path} is truncated or corrupt: it is not a valid torch "
+                                  "file") from None
+        raise CheckpointError(
+            f"{path} holds Python objects that a checkpoint must not hold (rnnkit loads only "
+            "tensors and plain values and refused to unpickle them); it was not written by "
+            "rnnkit train"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as err:
+        raise CheckpointError(
+            f"{path} is truncated or corrupt: torch could not read it ({_first_line(err)})"
         ) from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise CheckpointError(f"{path} is not a Lightning checkpoint (no state_dict)")
+        raise CheckpointError(
+            f"{path} is not an rnnkit checkpoint: expected a Lightning checkpoint with a "
+            f"state_dict, found {type(checkpoint).__name__}"
+        )
     return checkpoint
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _describe_start(head: bytes) -> str:
+    if not head:
+        return "an empty file"
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+        return "text"
+    return f"bytes {head.hex(' ')}"
 
 
 def find_checkpoint(target: str | os.PathLike, which: str = "best") -> Path:

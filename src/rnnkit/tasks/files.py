@@ -22,8 +22,9 @@ import numpy as np
 import torch
 
 from rnnkit.config import ConfigError, DataConfig
+from rnnkit.data.npy import read_npz_arrays
 from rnnkit.data.sequence_datamodule import SequenceDataModule
-from rnnkit.data.tabular import ID_NAMES
+from rnnkit.data.tabular import ID_NAMES, sniff_delimiter, spreadsheet_safe
 
 __all__ = [
     "SequencePredictions",
@@ -74,13 +75,13 @@ def files_datamodule(
         bucket=data.bucket,
         val_path=data.val if need_train else None,
         predict_path=predict_path,
-        standardize=data.normalize,
+        normalize=str(data.normalize),
         **data.read_options(),
     )
+    if state:  # before the training file: the checkpoint's split and statistics are used
+        dm.load_state_dict(dict(state))
     if need_train:
         dm.setup("fit")
-    if state:
-        dm.load_state_dict(dict(state))  # after the training file: the checkpoint's statistics
     return dm
 
 
@@ -101,14 +102,11 @@ def sequence_ids(path: str | os.PathLike, data: DataConfig) -> list[str] | None:
     path = Path(path)
     fmt = data.file_format(path)
     if fmt == "npz":
-        with np.load(path, allow_pickle=False) as z:
-            if "ids" not in z.files:
-                return None
-            ids = z["ids"]
-        return [str(i) for i in ids.reshape(-1)]
+        ids = read_npz_arrays(path, keys=("ids",)).get("ids")
+        return None if ids is None else [str(i) for i in ids.reshape(-1)]
     if fmt not in ("csv", "csv-long"):
         return None
-    delimiter = data.delimiter or ","
+    delimiter = data.delimiter or sniff_delimiter(path)
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f, delimiter=delimiter)
         header = [c.strip() for c in next(reader, [])]
@@ -177,12 +175,14 @@ class SequencePredictions:
 
         Columns: ``index`` (0-based position in the file), ``id`` (when the file has ids),
         ``predicted`` (class name or value), ``label``/``target`` (when the file has them),
-        then for classification one ``prob_<class>`` column per class.
+        then for classification one ``prob_<class>`` column per class. Text cells that a
+        spreadsheet would run as a formula get a leading ``'`` (see
+        :func:`~rnnkit.data.tabular.spreadsheet_safe`).
         """
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.header())
-        writer.writerows(self.rows())
+        for row in (self.header(), *self.rows()):
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
         text = buffer.getvalue()
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")

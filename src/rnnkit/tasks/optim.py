@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,9 +40,12 @@ def make_scheduler(
     if config.schedule == "none":
         return None
     if config.schedule == "onecycle":
+        # Each phase needs two steps (OneCycleLR divides by its length - 1); a tiny run gets a
+        # schedule a few steps longer than itself rather than a ZeroDivisionError.
+        shortest = max(min(config.pct_start, 1 - config.pct_start), 1e-3)
         scheduler: Any = sched.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=max(total_steps, 2),
-            pct_start=config.pct_start,
+            optimizer, max_lr=config.lr, pct_start=config.pct_start,
+            total_steps=max(total_steps, math.ceil(2 / shortest) + 1),
         )
         return {"scheduler": scheduler, "interval": "step"}
     if config.schedule == "cosine":

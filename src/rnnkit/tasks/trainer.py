@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import importlib.util
 import logging
+import sys
+import time
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,11 +21,20 @@ from lightning.pytorch.callbacks import (
 )
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger
 
-from rnnkit.config import RunConfig
-from rnnkit.tasks.callbacks import EpochSeed, FiniteLossGuard
+from rnnkit.config import ConfigError, RunConfig
+from rnnkit.tasks.budget import Budget
+from rnnkit.tasks.callbacks import EpochSeed, FiniteLossGuard, RunCounters
 from rnnkit.tasks.checkpoint import AtomicCheckpointIO
 
-__all__ = ["CHECKPOINT_DIR", "make_trainer", "make_loggers", "quiet_lightning"]
+__all__ = [
+    "CHECKPOINT_DIR",
+    "ProgressLines",
+    "RunCheckpoint",
+    "check_trainer_settings",
+    "make_trainer",
+    "make_loggers",
+    "quiet_lightning",
+]
 
 CHECKPOINT_DIR = "checkpoints"
 
@@ -39,6 +50,74 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)")
     # A resumed run writes into its own checkpoint directory (new runs refuse a used one).
     warnings.filterwarnings("ignore", message="Checkpoint directory .* exists and is not empty")
+
+
+class RunCheckpoint(ModelCheckpoint):
+    """ModelCheckpoint whose state survives moving or copying the run directory.
+
+    Lightning keeps absolute paths in a checkpoint's callback state and drops the best score
+    when the directory differs on resume, so the next epoch always became "best". This one
+    saves file names relative to its folder and, on loading, maps every saved path (absolute
+    or relative, from any earlier location) into the folder it writes to now.
+    """
+
+    @property
+    def state_key(self) -> str:
+        key = super().state_key
+        # best.ckpt without a monitor (no validation data) and last.ckpt would share a key.
+        return key if self.monitor is not None or self.filename == "last" else \
+            f"{key}[{self.filename}]"
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        name = lambda p: Path(p).name if p else p  # noqa: E731
+        state.update(
+            dirpath=".", best_model_path=name(state["best_model_path"]),
+            kth_best_model_path=name(state["kth_best_model_path"]),
+            last_model_path=name(state["last_model_path"]),
+            best_k_models={name(k): v for k, v in state["best_k_models"].items()},
+        )
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        here = lambda p: str(Path(self.dirpath) / Path(p).name) if p else p  # noqa: E731
+        state = dict(state_dict)
+        state.update(
+            dirpath=self.dirpath, best_model_path=here(state.get("best_model_path", "")),
+            kth_best_model_path=here(state.get("kth_best_model_path", "")),
+            last_model_path=here(state.get("last_model_path", "")),
+            best_k_models={here(k): v for k, v in state.get("best_k_models", {}).items()},
+        )
+        super().load_state_dict(state)
+
+
+class ProgressLines(pl.Callback):
+    """One plain line per check (for logs and pipes, where a progress bar is noise)::
+
+        epoch 14/224  step 98/1568  train_loss 0.4123  val_loss 0.3810  val_acc 87.50%  9 s
+    """
+
+    def __init__(self, epochs_per_check: int = 1) -> None:
+        self.epochs_per_check = epochs_per_check
+        self._start = 0.0
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        epoch = trainer.current_epoch + 1
+        if epoch % self.epochs_per_check and epoch != trainer.max_epochs:
+            return
+        parts = [f"epoch {epoch}/{trainer.max_epochs}",
+                 f"step {trainer.global_step}/{trainer.estimated_stepping_batches}"]
+        metrics = trainer.callback_metrics
+        for key in ("train_loss_epoch", "val_loss", "val_acc", "val_mae"):
+            if key in metrics:
+                value = float(metrics[key])
+                text = f"{100 * value:.2f}%" if key.endswith("acc") else f"{value:.4f}"
+                parts.append(f"{key.removesuffix('_epoch')} {text}")
+        parts.append(f"{time.perf_counter() - self._start:.0f} s")
+        print("  ".join(parts), flush=True)
 
 
 class _RunCSVLogger(CSVLogger):
@@ -80,56 +159,66 @@ def make_loggers(run_dir: Path, resume_epoch: int | None = None) -> list[Logger]
     return loggers
 
 
+def _monitor(config: RunConfig) -> tuple[str | None, str]:
+    """(metric or None for the final weights, "min" | "max") of ``trainer.monitor``."""
+    monitor = config.trainer.monitor
+    if monitor == "none":
+        return None, "min"
+    monitor = "val_acc" if monitor == "auto" else monitor  # train() resolves auto by task
+    return monitor, "max" if monitor.endswith("acc") else "min"
+
+
 def make_trainer(
     config: RunConfig,
     run_dir: Path | None,
     *,
+    budget: Budget | None = None,
     resume_epoch: int | None = None,
     callbacks: Iterable[pl.Callback] = (),
 ) -> pl.Trainer:
     """A Trainer for ``config`` writing into ``run_dir``.
 
-    With a ``run_dir``: ModelCheckpoint keeps ``checkpoints/best.ckpt`` (best
-    ``trainer.monitor``; the first checkpoint callback) and ``checkpoints/last.ckpt`` (end of
-    the latest epoch), written atomically; metrics go to ``metrics.csv``. Without one
-    (evaluation, prediction): no checkpoints and no logs. Always: gradient-norm clipping,
-    early stopping when ``trainer.early_stopping > 0``, a stop on NaN/inf losses, per-epoch
-    seeding, a progress bar when ``trainer.progress_bar``.
+    With a ``run_dir``: checks every ``budget.epochs_per_check`` epochs (validation, a progress
+    line, checkpoints); ``checkpoints/best.ckpt`` keeps the best ``trainer.monitor`` (the final
+    weights when it is ``none``), ``checkpoints/last.ckpt`` the latest check, both written
+    atomically; metrics go to ``metrics.csv``. Without one (evaluation, prediction): no
+    checkpoints and no logs. Always: gradient-norm clipping, early stopping when
+    ``budget.patience > 0``, a stop on NaN/inf losses, per-epoch seeding. Progress: a bar on a
+    terminal, :class:`ProgressLines` otherwise (``trainer.progress_bar=false``: neither).
     """
     quiet_lightning()
     t = config.trainer
-    monitor = "val_acc" if t.monitor == "auto" else t.monitor  # train() resolves auto by task
-    mode = "max" if monitor.endswith("acc") else "min"
-    cbs: list[pl.Callback] = [FiniteLossGuard(), EpochSeed(t.seed)]
+    budget = budget or Budget(1, t.epochs, 1)
+    every = budget.epochs_per_check
+    monitor, mode = _monitor(config)
+    cbs: list[pl.Callback] = [FiniteLossGuard(), EpochSeed(t.seed), RunCounters()]
     loggers: list[Logger] | bool = False
     if run_dir is not None:
         folder = str(run_dir / CHECKPOINT_DIR)
         # Two callbacks: Lightning 2.6's save_last=True rewrites last.ckpt only in epochs that
-        # improve the monitored metric; a monitor-less top-1 checkpoint is rewritten every epoch.
-        cbs.append(
-            ModelCheckpoint(
-                dirpath=folder, filename="best", monitor=monitor, mode=mode, save_top_k=1,
+        # improve the monitored metric; a monitor-less top-1 checkpoint is rewritten every check.
+        for name, metric in (("best", monitor), ("last", None)):
+            cbs.append(RunCheckpoint(
+                dirpath=folder, filename=name, monitor=metric, mode=mode, save_top_k=1,
                 auto_insert_metric_name=False, enable_version_counter=False,
-            )
-        )
-        cbs.append(
-            ModelCheckpoint(
-                dirpath=folder, filename="last", monitor=None, save_top_k=1,
-                auto_insert_metric_name=False, enable_version_counter=False,
-            )
-        )
+                every_n_epochs=every, save_on_train_epoch_end=True,  # after validation
+            ))
         cbs.append(LearningRateMonitor(logging_interval="epoch"))
         loggers = make_loggers(run_dir, resume_epoch)
-    if t.early_stopping > 0:
-        cbs.append(EarlyStopping(monitor=monitor, mode=mode, patience=t.early_stopping))
-    if t.progress_bar:
+    if budget.patience > 0 and monitor is not None:
+        cbs.append(EarlyStopping(monitor=monitor, mode=mode, patience=budget.patience))
+    bar = t.progress_bar and sys.stdout.isatty()
+    if bar:
         cbs.append(TQDMProgressBar(leave=True))
+    elif t.progress_bar and run_dir is not None:
+        cbs.append(ProgressLines(every))
     cbs.extend(callbacks)
-    devices: int | str = t.devices
     return pl.Trainer(
-        max_epochs=t.epochs,
+        max_epochs=budget.epochs,
+        check_val_every_n_epoch=every,
+        limit_val_batches=None if monitor is not None else 0,
         accelerator=t.accelerator,
-        devices=devices,
+        devices=t.devices,
         precision=t.precision,  # type: ignore[arg-type]
         deterministic=t.deterministic,
         gradient_clip_val=t.grad_clip or None,
@@ -138,8 +227,27 @@ def make_trainer(
         logger=loggers,
         log_every_n_steps=t.log_every_n_steps,
         enable_checkpointing=run_dir is not None,
-        enable_progress_bar=t.progress_bar,
-        enable_model_summary=run_dir is not None,
+        enable_progress_bar=bar,
+        enable_model_summary=run_dir is not None and t.verbose,
         default_root_dir=str(run_dir) if run_dir is not None else None,
         plugins=[AtomicCheckpointIO()],
     )
+
+
+def check_trainer_settings(config: RunConfig) -> None:
+    """Raise :class:`~rnnkit.config.ConfigError` (one line) when Lightning refuses
+    ``trainer.accelerator``, ``devices`` or ``precision`` on this machine; nothing is written."""
+    t = config.trainer
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pl.Trainer(accelerator=t.accelerator, devices=t.devices,
+                       precision=t.precision,  # type: ignore[arg-type]
+                       logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                       enable_model_summary=False)
+    except Exception as err:  # MisconfigurationException, ValueError, RuntimeError, ...
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ConfigError(
+            f"trainer.accelerator={t.accelerator}, trainer.devices={t.devices}, "
+            f"trainer.precision={t.precision} cannot run here: {first}"
+        ) from None
