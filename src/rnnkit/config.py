@@ -265,8 +265,12 @@ class ModelConfig(_Section):
     bidirectional: bool = _opt(False, "run a backward direction too (D = 2)")
     dropout: float = _opt(0.0, "dropout between recurrent layers (needs num_layers >= 2)",
                           min=0.0, max=0.99)
-    summary: str = _opt("last", "sequence summary: last (direction-aware), mean, max, attention",
-                        choices=("last", "mean", "max", "attention"))
+    summary: str = _opt("last", "sequence summary: last (direction-aware), mean, max, "
+                        "meanmax (both, concatenated), attention",
+                        choices=("last", "mean", "max", "meanmax", "attention"))
+    patch: int | str = _opt(1, "k: every k consecutive steps become one step of k*F features "
+                            "before the recurrent layer; auto: k = ceil(longest training "
+                            "sequence / 64)", min=1)
     head_hidden: int = _opt(0, "hidden units of an extra ReLU layer in the head (0 = linear head)",
                             min=0)
     head_batchnorm: bool = _opt(False, "BatchNorm1d on the summary before the head")
@@ -292,6 +296,9 @@ class ModelConfig(_Section):
         return options
 
     def _check(self) -> None:
+        if isinstance(self.patch, str) and self.patch != "auto":
+            raise ConfigError(f"model.patch must be a number of steps or auto, got "
+                              f"{self.patch!r}")
         if self.recurrent_max_abs > 0 and self.cell != "indrnn":
             raise ConfigError(
                 f"model.recurrent_max_abs bounds IndRNN's recurrent weights; cell is {self.cell}"

@@ -10,7 +10,7 @@ import torch
 
 from rnnkit.config import ConfigError, ModelConfig
 from rnnkit.models import SequenceClassifier
-from rnnkit.models.classifier import CELLS
+from rnnkit.models.classifier import CELLS, auto_patch, patch_steps
 from rnnkit.nn import GRU, LSTM, RNN
 
 
@@ -66,13 +66,14 @@ def test_cells_are_rnnkit_layers():
     assert isinstance(SequenceClassifier(2, 3, cell="gru").rnn, GRU)
 
 
-@pytest.mark.parametrize("summary", ["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("summary", ["last", "mean", "max", "meanmax", "attention"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_padded_inputs_do_not_change_logits(summary, bidirectional):
+@pytest.mark.parametrize("patch", [1, 4])
+def test_padded_inputs_do_not_change_logits(summary, bidirectional, patch):
     torch.manual_seed(0)
     model = SequenceClassifier(
         3, 4, hidden_size=5, num_layers=2, bidirectional=bidirectional, summary=summary,
-        head_batchnorm=True, head_dropout=0.2, head_hidden=8,
+        head_batchnorm=True, head_dropout=0.2, head_hidden=8, patch=patch,
     ).eval()
     lengths = torch.tensor([6, 2, 4])
     x = torch.randn(3, 6, 3)
@@ -123,3 +124,17 @@ def test_merged_directions_size_the_head_and_reject_the_last_summary():
     assert model(torch.randn(2, 6, 3), [6, 2]).shape == (2, 4)  # lengths as a list work too
     with pytest.raises(ValueError, match="'last' summary needs the directions kept apart"):
         SequenceClassifier(3, 4, bidirectional=True, layer_options={"merge_mode": "sum"})
+
+
+def test_patches_are_consecutive_steps_side_by_side():
+    x = torch.arange(2 * 5 * 2, dtype=torch.float32).reshape(2, 5, 2)
+    patched, lengths = patch_steps(x, torch.tensor([5, 3]), 2)
+    assert patched.shape == (2, 3, 4) and lengths.tolist() == [3, 2]
+    torch.testing.assert_close(patched[0, 0], torch.cat([x[0, 0], x[0, 1]]))
+    torch.testing.assert_close(patched[0, 2], torch.cat([x[0, 4], torch.zeros(2)]))
+    torch.testing.assert_close(patched[1, 1], torch.cat([x[1, 2], torch.zeros(2)]))  # t=3 padded
+    model = SequenceClassifier(2, 3, cell="gru", hidden_size=4, patch=2)
+    assert model.rnn.input_size == 4 and model(x).shape == (2, 3)
+    assert [auto_patch(n) for n in (28, 64, 65, 427, 1460)] == [1, 1, 2, 7, 23]
+    with pytest.raises(ValueError, match="patch"):
+        SequenceClassifier(2, 3, patch=0)

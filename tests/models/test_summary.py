@@ -41,7 +41,7 @@ def test_last_unidirectional_without_lengths_is_the_last_step():
     torch.testing.assert_close(LastStep(1)(out, torch.tensor([6, 3])), out[[0, 1], [5, 2]])
 
 
-@pytest.mark.parametrize("kind", ["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("kind", ["last", "mean", "max", "meanmax", "attention"])
 @pytest.mark.parametrize("value", [0.0, 1e6, float("nan")])
 def test_padded_values_never_change_a_summary(kind, value):
     torch.manual_seed(0)

@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from rnnkit.models.head import Head
-from rnnkit.models.summary import SUMMARIES, make_summary
+from rnnkit.models.summary import SUMMARIES, make_summary, summary_size
 from rnnkit.nn import LAYERS
 
 if TYPE_CHECKING:
     from rnnkit.config import ModelConfig
 
-__all__ = ["CELLS", "SequenceClassifier"]
+__all__ = ["CELLS", "PATCH_TARGET_STEPS", "SequenceClassifier", "auto_patch", "patch_steps"]
 
 CELLS = LAYERS  # the cells a classifier can use: every rnnkit.nn layer
+PATCH_TARGET_STEPS = 64  # model.patch=auto: patches that leave about this many steps
+
+
+def auto_patch(max_length: int, target_steps: int = PATCH_TARGET_STEPS) -> int:
+    """``model.patch=auto``: the patch size k = ceil(L / target_steps) (1 for short data), so
+    a sequence of L steps reaches the recurrent layer as about ``target_steps`` steps."""
+    return max(1, math.ceil(int(max_length) / target_steps))
+
+
+def patch_steps(x: Tensor, lengths: Tensor | None, k: int) -> tuple[Tensor, Tensor | None]:
+    """``(N, L, F) -> (N, ceil(L/k), k*F)``: every k consecutive steps become one step.
+
+    The time axis is zero-padded to a multiple of k; lengths become ``ceil(lengths / k)``. A
+    sequence's patches start at its step 0, so its result never depends on how long the other
+    sequences of its batch are (padding is zero in every batch).
+    """
+    if k == 1:
+        return x, lengths
+    n, steps, features = x.shape
+    extra = -steps % k
+    if extra:
+        x = torch.cat([x, x.new_zeros(n, extra, features)], dim=1)
+    if lengths is not None:
+        x = x * (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None])[..., None]
+        lengths = torch.div(lengths + k - 1, k, rounding_mode="floor")
+    return x.reshape(n, -1, k * features), lengths  # (N, L/k, kF)
 
 
 class SequenceClassifier(nn.Module):
@@ -46,6 +73,9 @@ class SequenceClassifier(nn.Module):
         head_batchnorm: BatchNorm1d on the summary.
         head_dropout: dropout on the summary (and the head's hidden layer).
         path: rnnkit.nn execution path, ``"auto"``, ``"fast"`` or ``"explicit"``.
+        patch: k, every k consecutive steps become one step of k*F features before the
+            recurrent layer (:func:`patch_steps`): a long sequence becomes a short one, which
+            a recurrent layer learns much better from little data and runs faster.
         layer_options: further keywords for the recurrent layer, e.g. the regularizers
             ``recurrent_dropout``, ``zoneout`` or IndRNN's ``recurrent_max_abs``.
 
@@ -73,16 +103,20 @@ class SequenceClassifier(nn.Module):
         head_dropout: float = 0.0,
         path: str = "auto",
         layer_options: dict[str, Any] | None = None,
+        patch: int = 1,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
         if summary not in SUMMARIES:
             raise ValueError(f"summary must be one of {', '.join(SUMMARIES)}, got {summary!r}")
+        if isinstance(patch, bool) or not isinstance(patch, int) or patch < 1:
+            raise ValueError(f"patch must be an int >= 1, got {patch!r}")
         self.input_size = input_size
         self.num_classes = num_classes
+        self.patch = patch
         self.rnn = CELLS[cell](
-            input_size,
+            input_size * patch,
             hidden_size,
             num_layers,
             batch_first=True,
@@ -102,8 +136,8 @@ class SequenceClassifier(nn.Module):
         features = self.rnn.output_size  # D*H_out (H_out for sum/mean/mul merges)
         self.summary = make_summary(summary, features, directions)
         self.head = Head(
-            features, num_classes, hidden=head_hidden, batchnorm=head_batchnorm,
-            dropout=head_dropout,
+            summary_size(summary, features), num_classes, hidden=head_hidden,
+            batchnorm=head_batchnorm, dropout=head_dropout,
         )
 
     @classmethod
@@ -125,6 +159,7 @@ class SequenceClassifier(nn.Module):
             head_dropout=config.head_dropout,
             path=config.path,
             layer_options=config.layer_options(),
+            patch=int(config.patch),
         )
 
     def encode(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -135,6 +170,7 @@ class SequenceClassifier(nn.Module):
             )
         if lengths is not None:
             lengths = torch.as_tensor(lengths, device=x.device).long()
+        x, lengths = patch_steps(x, lengths, self.patch)  # (N, L/k, kF)
         out, _ = self.rnn(x, lengths=lengths)  # (N, L, D*H), zero on padded steps
         return self.summary(out, lengths)  # (N, D*H)
 

@@ -14,6 +14,7 @@ summary        result for sequence n with length T = lengths[n]
                for padded sequences a padded step.
 ``mean``       mean of ``out[n, :T]`` over time
 ``max``        element-wise maximum of ``out[n, :T]`` over time
+``meanmax``    ``mean`` and ``max`` concatenated: ``(N, 2*D*H)``
 ``attention``  ``sum_t a_t out[n, t]`` with ``a = softmax_t(v . tanh(W out[n, t] + b))`` over
                the valid steps (additive attention pooling, one learned query)
 =============  ============================================================================
@@ -29,12 +30,14 @@ __all__ = [
     "AttentionPool",
     "LastStep",
     "MaxPool",
+    "MeanMaxPool",
     "MeanPool",
     "length_mask",
     "make_summary",
+    "summary_size",
 ]
 
-SUMMARIES = ("last", "mean", "max", "attention")
+SUMMARIES = ("last", "mean", "max", "meanmax", "attention")
 
 
 def length_mask(lengths: Tensor | None, n: int, seq_len: int, device: torch.device) -> Tensor:
@@ -115,6 +118,18 @@ class MaxPool(nn.Module):
         return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)  # (N, F)
 
 
+class MeanMaxPool(nn.Module):
+    """Mean and maximum over the valid steps, concatenated. Inputs ``out (N, L, F), lengths
+    (N,) or None``; output (N, 2F): ``[mean, max]``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mean, self.max = MeanPool(), MaxPool()
+
+    def forward(self, out: Tensor, lengths: Tensor | None = None) -> Tensor:
+        return torch.cat([self.mean(out, lengths), self.max(out, lengths)], dim=-1)  # (N, 2F)
+
+
 class AttentionPool(nn.Module):
     """Additive attention pooling over the valid steps.
 
@@ -158,6 +173,13 @@ def make_summary(kind: str, features: int, num_directions: int) -> nn.Module:
         return MeanPool()
     if kind == "max":
         return MaxPool()
+    if kind == "meanmax":
+        return MeanMaxPool()
     if kind == "attention":
         return AttentionPool(features)
     raise ValueError(f"summary must be one of {', '.join(SUMMARIES)}, got {kind!r}")
+
+
+def summary_size(kind: str, features: int) -> int:
+    """Features of the summary ``kind`` of outputs with ``features = D*H`` features."""
+    return 2 * features if kind == "meanmax" else features

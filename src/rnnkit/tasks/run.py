@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import threading
@@ -48,6 +49,7 @@ from rnnkit.config import (
     read_yaml,
     save_config,
 )
+from rnnkit.models.classifier import auto_patch
 from rnnkit.tasks.budget import plan_budget
 from rnnkit.tasks.callbacks import saved_counters
 from rnnkit.tasks.checkpoint import read_checkpoint
@@ -304,6 +306,15 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
             raise RunError(f"no test file and no validation split of {config.data.train}: "
                            "there would be nothing to report a figure on; give --test FILE or "
                            "--val-fraction > 0")
+    model = config.model.to_dict()
+    if config.model.patch == "auto":
+        longest = int(dm.dataset("train").lengths.max()) if config.data.name == "files" \
+            else int(dm.seq_len)  # type: ignore[attr-defined]
+        model["patch"] = k = auto_patch(longest)
+        notes.append(
+            f"patches of {k} steps: the longest training sequence ({longest} steps) reaches the "
+            f"recurrent layer as {math.ceil(longest / k)} steps of {k * dm.input_size} features"
+            if k > 1 else f"no patches: the longest training sequence has {longest} steps")
     kind = _data_kind(config, dm)
     monitor = config.trainer.monitor
     if not has_val:
@@ -320,7 +331,8 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
         raise ConfigError("trainer.monitor=val_acc needs class labels; this data has numeric "
                           "targets (regression): use val_loss or auto")
     trainer = {**config.trainer.to_dict(), "monitor": monitor}
-    return RunConfig.from_dict({**config.to_dict(), "data": data, "trainer": trainer}), notes
+    resolved = {**config.to_dict(), "data": data, "model": model, "trainer": trainer}
+    return RunConfig.from_dict(resolved), notes
 
 
 def _data_kind(config: RunConfig, dm: pl.LightningDataModule) -> str:
