@@ -186,7 +186,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result = train(config, resume=bool(args.resume), announce=print)
     m = result.metrics
     print(
-        f"{_figures(m)}, best epoch {m['epoch']} of {config.trainer.epochs}) "
+        f"{_figures(m)}, best epoch {m['epoch']} of {result.config.trainer.epochs}) "
         f"after {result.seconds:.0f} s"
     )
     print(f"run directory: {result.run_dir}")

@@ -357,12 +357,17 @@ class TrainerConfig(_Section):
                               "DDP) or a list of device indices such as '0,1'", min=1)
     precision: str = _opt("32-true", "Lightning precision: 32-true, bf16-mixed, 16-mixed, ...")
     deterministic: bool = _opt(False, "also ask torch for deterministic kernels (slower)")
+    threads: int | str = _opt("auto", "CPU threads for torch's kernels; auto: 1 for small "
+                              "batches x hidden sizes (below 4096, where more threads only "
+                              "wait on each other), else torch's default", min=1)
     log_every_n_steps: int = _opt(20, "log training metrics every n steps", min=1)
     progress_bar: bool = _opt(True, "show progress: a bar on a terminal, one line per check "
                               "otherwise")
     verbose: bool = _opt(False, "also print Lightning's model summary table")
 
     def _check(self) -> None:
+        if isinstance(self.threads, str) and self.threads != "auto":
+            raise ConfigError(f"trainer.threads must be a number or auto, got {self.threads!r}")
         if isinstance(self.check_every, str) and self.check_every != "auto":
             raise ConfigError(f"trainer.check_every must be a number of steps or auto, got "
                               f"{self.check_every!r}")
@@ -402,10 +407,10 @@ class RunConfig(_Section):
 # in epochs of MNIST-sized batches would be a handful of optimizer steps (measured in
 # benchmarks/bench_small.py; see docs/data-formats.md).
 FILES_DEFAULTS: dict[str, Any] = {
-    "data": {"batch_size": "auto", "val_fraction": "auto"},
-    "model": {"cell": "gru", "hidden_size": 64, "num_layers": 2, "bidirectional": True,
-              "summary": "last"},
-    "optim": {"name": "adamw", "lr": 3e-3, "weight_decay": 0.01, "schedule": "onecycle"},
+    "data": {"batch_size": "auto", "val_fraction": "auto", "normalize": "sequence"},
+    "model": {"cell": "gru", "hidden_size": 128, "num_layers": 1, "bidirectional": False,
+              "summary": "meanmax", "patch": "auto", "head_dropout": 0.2},
+    "optim": {"name": "adamw", "lr": 2e-3, "weight_decay": 0.01, "schedule": "onecycle"},
     "trainer": {"steps": 1500},
 }
 

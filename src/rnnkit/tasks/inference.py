@@ -34,6 +34,7 @@ from rnnkit.tasks.run import (
 from rnnkit.tasks.trainer import (
     CHECKPOINT_DIR,
     check_trainer_settings,
+    cpu_threads,
     make_trainer,
     quiet_lightning,
 )
@@ -48,7 +49,7 @@ EVAL_KEYS = (
     "data.test", "data.train", "data.format", "data.id_col", "data.time_col", "data.label_col",
     "data.feature_cols", "data.delimiter", "data.header",
     "trainer.accelerator", "trainer.devices", "trainer.precision", "trainer.progress_bar",
-    "trainer.deterministic", "trainer.verbose",
+    "trainer.deterministic", "trainer.verbose", "trainer.threads",
 )
 
 
@@ -150,7 +151,7 @@ def evaluate(target: str | os.PathLike, overrides: Iterable[Override] = ()) -> E
         dm = make_datamodule(config.data, config.trainer.seed)
     trainer = make_trainer(config, None)
     split, data, num_examples = test_split(dm)
-    with interruptible(trainer, None):
+    with cpu_threads(config), interruptible(trainer, None):
         results = trainer.test(task, verbose=False, **data)
     run_dir = path.parent.parent if path.parent.name == CHECKPOINT_DIR else None
     metrics = test_metrics(results, task, path, run_dir, num_examples, split)

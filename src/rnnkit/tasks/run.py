@@ -61,6 +61,7 @@ from rnnkit.tasks.rundir import RunError, check_new_run_dir, default_run_dir, is
 from rnnkit.tasks.trainer import (
     CHECKPOINT_DIR,
     check_trainer_settings,
+    cpu_threads,
     make_trainer,
     quiet_lightning,
 )
@@ -83,7 +84,7 @@ __all__ = [
 RESUMABLE_KEYS = (
     "out", "data.source", "data.download", "data.num_workers", "trainer.epochs",
     "trainer.early_stopping", "trainer.accelerator", "trainer.devices",
-    "trainer.progress_bar", "trainer.verbose", "trainer.log_every_n_steps",
+    "trainer.progress_bar", "trainer.verbose", "trainer.log_every_n_steps", "trainer.threads",
 )
 
 
@@ -105,6 +106,7 @@ class TrainResult:
     metrics: dict[str, Any]  # the content of test_metrics.json
     seconds: float  # wall time of fit + test
     notes: list[str]  # the automatic choices (budget, validation, batch size) and why
+    config: RunConfig | None = None  # the resolved config, as saved in config.yaml
 
 
 def make_datamodule(
@@ -259,14 +261,14 @@ def train(
     trainer = make_trainer(config, run_dir, budget=budget,
                            resume_epoch=None if saved is None else int(saved.get("epoch", -1)),
                            callbacks=callbacks)
-    with interruptible(trainer, run_dir):
+    with cpu_threads(config), interruptible(trainer, run_dir):
         trainer.fit(task, datamodule=dm, ckpt_path=str(last) if resume else None,
                     weights_only=True)
 
     ckpt_cb = trainer.checkpoint_callback
     best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else last
     split, data, num_examples = test_split(dm)
-    with interruptible(trainer, run_dir):
+    with cpu_threads(config), interruptible(trainer, run_dir):
         results = trainer.test(task, ckpt_path=str(best), weights_only=True, verbose=False,
                                **data)
     metrics = test_metrics(results, task, best, run_dir, num_examples, split)
@@ -280,7 +282,7 @@ def train(
     if "confusion_matrix" in metrics:
         plot_confusion_matrix(metrics["confusion_matrix"], metrics["class_names"],
                               run_dir / "plots/confusion_matrix.png")
-    return TrainResult(run_dir, metrics, time.perf_counter() - start, notes)
+    return TrainResult(run_dir, metrics, time.perf_counter() - start, notes, config)
 
 
 def _absolute_paths(config: RunConfig) -> RunConfig:

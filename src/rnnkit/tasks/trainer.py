@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import logging
 import sys
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+import torch
 from lightning.pytorch.callbacks import (
     EarlyStopping,
     LearningRateMonitor,
@@ -31,6 +33,7 @@ __all__ = [
     "ProgressLines",
     "RunCheckpoint",
     "check_trainer_settings",
+    "cpu_threads",
     "make_trainer",
     "make_loggers",
     "quiet_lightning",
@@ -232,6 +235,26 @@ def make_trainer(
         default_root_dir=str(run_dir) if run_dir is not None else None,
         plugins=[AtomicCheckpointIO()],
     )
+
+
+@contextlib.contextmanager
+def cpu_threads(config: RunConfig) -> Iterator[None]:
+    """Run the block with ``trainer.threads`` CPU threads for torch, then restore the count.
+
+    ``auto``: one thread when batch size x hidden size is below 4096 (the matrix products of a
+    small recurrent step are too small to split, and on a busy machine threads that wait for
+    each other make a step many times slower), else torch's default.
+    """
+    before = torch.get_num_threads()
+    threads = config.trainer.threads
+    if threads == "auto":
+        batch = config.data.batch_size if isinstance(config.data.batch_size, int) else 64
+        threads = 1 if batch * config.model.hidden_size < 4096 else before
+    torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def check_trainer_settings(config: RunConfig) -> None:
