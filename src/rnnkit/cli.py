@@ -109,7 +109,8 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
     p.add_argument("files", metavar="FILE", nargs="*", help="image files (MNIST runs)")
     p.add_argument("--data", metavar="FILE", help="a file of sequences to predict")
     p.add_argument("--output", metavar="CSV", help="write the predictions as CSV (--data: "
-                   "default standard output)")
+                   "default standard output); an existing file is kept unless --overwrite")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
     p.add_argument(
         "--invert", action=argparse.BooleanOptionalAction, default=None,
         help="invert the images (default: only those that look dark-on-light)",
@@ -212,6 +213,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     import csv
+
+    if args.output and os.path.exists(args.output) and not args.overwrite:
+        raise ValueError(f"--output {args.output} exists; rnnkit never writes over a file "
+                         "unless asked: choose another name or add --overwrite")
 
     if args.data is not None:
         if args.files:

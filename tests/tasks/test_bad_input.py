@@ -305,3 +305,13 @@ class _StopAfterFirstEpoch(pl.Callback):
     def on_train_epoch_start(self, trainer, pl_module):
         if trainer.current_epoch == 1:
             raise KeyboardInterrupt
+
+
+def test_predict_keeps_an_existing_output_file(files_run, data, tmp_path, capsys):
+    mine = tmp_path / "predictions.csv"
+    mine.write_text("my own file\n")
+    fails(["predict", files_run, "--data", data["test.ts"], "--output", mine], capsys,
+          str(mine), "--overwrite", keep=tmp_path)
+    assert cli(["predict", files_run, "--data", data["test.ts"], "--output", mine,
+                "--overwrite"]) == 0
+    assert mine.read_text().startswith("index,predicted")

@@ -287,7 +287,8 @@ class SequenceDataModule(L.LightningDataModule):
             if digest != self._split["sha256"]:
                 raise ValueError(
                     f"{self.train_path} changed since the run was trained (its SHA-256 differs), "
-                    "so its validation split cannot be rebuilt; evaluate on a test file instead"
+                    "so the run's validation split cannot be rebuilt from it; restore the file, "
+                    "or evaluate on a test file (--test FILE)"
                 )
             val_idx = np.asarray(self._split["val_indices"], dtype=np.int64)
             if len(val_idx) and (val_idx.min() < 0 or val_idx.max() >= len(full)):
