@@ -23,7 +23,8 @@ from rnnkit.tasks import RegressionTask, evaluate, predict_file, read_checkpoint
 from rnnkit.tasks.files import predict_sequences
 
 FAST = ["--no-progress", "--epochs", "2", "--set", "model.hidden_size=8", "model.num_layers=1",
-        "data.batch_size=16", "trainer.log_every_n_steps=1", "optim.lr=0.02"]
+        "data.batch_size=16", "trainer.log_every_n_steps=1", "optim.lr=0.02",
+        "data.normalize=feature", "data.val_fraction=0.1"]
 NAMES = ["down", "flat", "up"]
 
 
@@ -180,7 +181,7 @@ def test_npz_regression_and_predictions_before_and_after_reloading(files, tmp_pa
     config = load_config(overrides=[
         ("data.name", "files"), ("data.train", str(files["reg_train.npz"])),
         ("data.test", str(files["reg_test.npz"])), ("out", str(out)), "data.batch_size=16",
-        "data.val_fraction=0.2",
+        "data.val_fraction=0.2", "data.normalize=feature",
         "model.hidden_size=8", "model.num_layers=1", "optim.lr=0.02", "trainer.epochs=3",
         "trainer.progress_bar=false",
     ])
@@ -221,12 +222,12 @@ def test_predict_batches_ignore_padding_values(files, tmp_path):
     config = load_config(overrides=[
         ("data.name", "files"), ("data.train", str(files["reg_train.npz"])), ("out", str(out)),
         "model.hidden_size=4", "model.num_layers=1", "trainer.epochs=1",
-        "trainer.progress_bar=false", "model.summary=mean",
+        "trainer.progress_bar=false", "model.summary=mean", "data.normalize=feature",
     ])
     train(config)
     from rnnkit.tasks.inference import load_task
 
-    task = load_task(out / "checkpoints/best.ckpt", config)
+    task = load_task(out / "checkpoints/best.ckpt", load_config(out / "config.yaml"))
     state = task.hparams["data_state"]
     from rnnkit.tasks.files import files_datamodule
 

@@ -331,7 +331,7 @@ class SequenceDataModule(L.LightningDataModule):
     # ---- loaders -----------------------------------------------------------------------------
     def _loader(self, split: str, train: bool) -> DataLoader:
         ds = self.dataset(split)
-        batch_size = int(self.batch_size)  # type: ignore[arg-type]  # resolved by now
+        batch_size = self.batch_size if isinstance(self.batch_size, int) else 64  # no train
         common = dict(collate_fn=collate_sequences, num_workers=self.num_workers,
                       persistent_workers=self.num_workers > 0)
         if self.bucket and split != "predict":

@@ -24,6 +24,7 @@ with the saved config, so an interrupted run loses at most the steps since its l
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -256,8 +257,10 @@ def train(
     if saved is not None:
         check_weights(task, saved["state_dict"], last)
 
+    if resume:  # the choices were announced and explained when the run started
+        notes = _comment_lines(run_dir / "config.yaml")
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir / "config.yaml", notes=notes if not resume else None)
+    save_config(config, run_dir / "config.yaml", notes=notes)
     trainer = make_trainer(config, run_dir, budget=budget,
                            resume_epoch=None if saved is None else int(saved.get("epoch", -1)),
                            callbacks=callbacks)
@@ -283,6 +286,12 @@ def train(
         plot_confusion_matrix(metrics["confusion_matrix"], metrics["class_names"],
                               run_dir / "plots/confusion_matrix.png")
     return TrainResult(run_dir, metrics, time.perf_counter() - start, notes, config)
+
+
+def _comment_lines(path: Path) -> list[str]:
+    """The ``# ...`` lines at the top of a saved config.yaml, without the ``# ``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line[2:] for line in itertools.takewhile(lambda x: x.startswith("# "), lines)]
 
 
 def _absolute_paths(config: RunConfig) -> RunConfig:
@@ -319,11 +328,15 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
             if k > 1 else f"no patches: the longest training sequence has {longest} steps")
     kind = _data_kind(config, dm)
     monitor = config.trainer.monitor
+    trainer_early = config.trainer.early_stopping
     if not has_val:
         if monitor not in ("auto", "none"):
             raise ConfigError(f"trainer.monitor={monitor} needs validation data; this run has "
                               "none (give --val-fraction or data.val)")
-        if config.trainer.early_stopping:
+        if config.trainer.early_stopping and config.data.val_fraction == "auto":
+            notes.append("no early stopping: it needs validation data")
+            trainer_early = 0
+        elif config.trainer.early_stopping:
             raise ConfigError("trainer.early_stopping needs validation data; this run has none "
                               "(give --val-fraction or data.val)")
         monitor = "none"
@@ -332,7 +345,7 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
     elif kind == "regression" and monitor == "val_acc":
         raise ConfigError("trainer.monitor=val_acc needs class labels; this data has numeric "
                           "targets (regression): use val_loss or auto")
-    trainer = {**config.trainer.to_dict(), "monitor": monitor}
+    trainer = {**config.trainer.to_dict(), "monitor": monitor, "early_stopping": trainer_early}
     resolved = {**config.to_dict(), "data": data, "model": model, "trainer": trainer}
     return RunConfig.from_dict(resolved), notes
 
