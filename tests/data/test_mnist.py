@@ -12,6 +12,7 @@ import zlib
 import numpy as np
 import pytest
 import torch
+from npy_helpers import npy_bytes
 from PIL import Image
 
 from rnnkit.data import mnist
@@ -344,14 +345,6 @@ def test_images_bad_values(tmp_path):
         load_images(tmp_path / "junk.png")
 
 
-def npy_bytes(array=None, *, header=None):
-    """The bytes of a .npy file: ``array`` saved, or only a version 1.0 ``header`` dict."""
-    buf = io.BytesIO()
-    if header is not None:
-        np.lib.format.write_array_header_1_0(buf, header)
-    else:
-        np.save(buf, array, allow_pickle=True)
-    return buf.getvalue()
 
 
 @pytest.mark.parametrize(("data", "fragment"), [

@@ -1,11 +1,11 @@
 """NPZ archives: round trips, label kinds, shape and length validation, broken archives."""
 
-import io
 import pickle
 import zipfile
 
 import numpy as np
 import pytest
+from npy_helpers import npy_bytes
 
 from rnnkit.data.npz import read_npz, write_npz
 from rnnkit.data.sequences import SequenceDataset, SequenceFileError, read_sequences
@@ -99,14 +99,6 @@ def test_object_arrays_and_non_archives_are_refused(tmp_path):
         read_npz(tmp_path / "junk.npz")
 
 
-def npy_bytes(array=None, *, header=None):
-    """The bytes of a .npy file: ``array`` saved, or only a version 1.0 ``header`` dict."""
-    buf = io.BytesIO()
-    if header is not None:
-        np.lib.format.write_array_header_1_0(buf, header)
-    else:
-        np.save(buf, array, allow_pickle=True)
-    return buf.getvalue()
 
 
 def zip_with(path, name, data):
