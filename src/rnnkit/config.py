@@ -98,11 +98,12 @@ class DataConfig(_Section):
     batch_size: int | str = _opt(100, "examples per batch, or auto (files: from the number of "
                                  "training sequences, see docs/data-formats.md)", min=1)
     val_size: int = _opt(1000, "training examples held out for validation", min=1)
-    normalize: str | bool = _opt("feature", "feature: standardise each input feature (MNIST: with "
-                          "MNIST's training mean and std; files: the training split's); "
-                          "sequence (files): z-normalise each sequence and feature on its own; "
-                          "none (true/false mean feature/none)",
-                          choices=("feature", "sequence", "none"))
+    normalize: str | bool = _opt(
+        "feature", "feature: standardise each input feature (MNIST: with MNIST's training "
+        "mean and std; files: the training split's); sequence (files): z-normalise each "
+        "sequence and feature on its own; auto (files): sequence for classification, feature "
+        "for regression; none (true/false mean feature/none)",
+        choices=("feature", "sequence", "auto", "none"))
     num_workers: int = _opt(0, "DataLoader worker processes (0 = load in the main process)", min=0)
     train: str | None = _opt(None, "files: the training file (.ts, .csv, .tsv or .npz)")
     test: str | None = _opt(None, "files: the test file (default: report on the validation "
@@ -146,9 +147,9 @@ class DataConfig(_Section):
             if self.batch_size == "auto" or self.val_fraction == "auto":
                 raise ConfigError("data.batch_size=auto and data.val_fraction=auto are for "
                                   "sequence files (data.name=files)")
-            if self.normalize == "sequence":
-                raise ConfigError("data.normalize=sequence is for sequence files; MNIST takes "
-                                  "feature or none")
+            if self.normalize in ("sequence", "auto"):
+                raise ConfigError(f"data.normalize={self.normalize} is for sequence files; "
+                                  "MNIST takes feature or none")
             given = [k for k in ("train", "test", "val") if getattr(self, k) is not None]
             if given:
                 raise ConfigError(
@@ -271,6 +272,9 @@ class ModelConfig(_Section):
     patch: int | str = _opt(1, "k: every k consecutive steps become one step of k*F features "
                             "before the recurrent layer; auto: k = ceil(longest training "
                             "sequence / 64)", min=1)
+    frontend: str = _opt("patch", "how model.patch shortens the sequence: patch (k steps side "
+                         "by side) or conv (a strided convolution over 2k+1 steps with "
+                         "hidden_size channels)", choices=("patch", "conv"))
     head_hidden: int = _opt(0, "hidden units of an extra ReLU layer in the head (0 = linear head)",
                             min=0)
     head_batchnorm: bool = _opt(False, "BatchNorm1d on the summary before the head")
@@ -407,11 +411,12 @@ class RunConfig(_Section):
 # in epochs of MNIST-sized batches would be a handful of optimizer steps (measured in
 # benchmarks/bench_small.py; see docs/data-formats.md).
 FILES_DEFAULTS: dict[str, Any] = {
-    "data": {"batch_size": "auto", "val_fraction": "auto", "normalize": "sequence"},
+    "data": {"batch_size": "auto", "val_fraction": "auto", "normalize": "auto"},
     "model": {"cell": "gru", "hidden_size": 128, "num_layers": 1, "bidirectional": False,
-              "summary": "meanmax", "patch": "auto", "head_dropout": 0.2},
-    "optim": {"name": "adamw", "lr": 2e-3, "weight_decay": 0.01, "schedule": "onecycle"},
-    "trainer": {"steps": 1500},
+              "summary": "meanmax", "patch": "auto", "frontend": "conv", "head_dropout": 0.2},
+    "optim": {"name": "adamw", "lr": 2e-3, "weight_decay": 0.01, "schedule": "onecycle",
+              "pct_start": 0.1},
+    "trainer": {"steps": 1000},
 }
 
 _SECTIONS: dict[str, type] = {

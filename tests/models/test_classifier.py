@@ -68,12 +68,13 @@ def test_cells_are_rnnkit_layers():
 
 @pytest.mark.parametrize("summary", ["last", "mean", "max", "meanmax", "attention"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("patch", [1, 4])
-def test_padded_inputs_do_not_change_logits(summary, bidirectional, patch):
+@pytest.mark.parametrize(("frontend", "patch"), [("patch", 1), ("patch", 4), ("conv", 1),
+                                               ("conv", 4)])
+def test_padded_inputs_do_not_change_logits(summary, bidirectional, frontend, patch):
     torch.manual_seed(0)
     model = SequenceClassifier(
         3, 4, hidden_size=5, num_layers=2, bidirectional=bidirectional, summary=summary,
-        head_batchnorm=True, head_dropout=0.2, head_hidden=8, patch=patch,
+        head_batchnorm=True, head_dropout=0.2, head_hidden=8, patch=patch, frontend=frontend,
     ).eval()
     lengths = torch.tensor([6, 2, 4])
     x = torch.randn(3, 6, 3)
@@ -138,3 +139,12 @@ def test_patches_are_consecutive_steps_side_by_side():
     assert [auto_patch(n) for n in (28, 64, 65, 427, 1460)] == [1, 1, 2, 7, 23]
     with pytest.raises(ValueError, match="patch"):
         SequenceClassifier(2, 3, patch=0)
+
+
+def test_conv_frontend_shortens_by_its_stride():
+    model = SequenceClassifier(1, 2, cell="gru", hidden_size=6, patch=3, frontend="conv")
+    out, lengths = model.frontend(torch.randn(2, 10, 1), torch.tensor([10, 7]))
+    assert out.shape == (2, 4, 6) and lengths.tolist() == [4, 3]
+    assert model.rnn.input_size == 6 and model(torch.randn(2, 10, 1)).shape == (2, 2)
+    with pytest.raises(ValueError, match="frontend"):
+        SequenceClassifier(1, 2, frontend="lstm")

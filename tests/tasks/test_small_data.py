@@ -49,15 +49,17 @@ def test_tens_of_sequences_are_learnt_with_the_defaults(small_run, capsys):
     assert lines[-1] == f"run directory: {out}"
 
     # what was chosen, and why, is printed before training and kept in config.yaml
-    assert "budget: 1500 optimizer steps" in lines[0]
+    assert "budget: 1000 optimizer steps" in lines[0]
     assert any("no validation split" in line and "30" in line for line in lines[:5])
     assert any(line.startswith("batch size 8 for 30 training sequences") for line in lines[:5])
     text = (out / "config.yaml").read_text()
-    assert "# budget: 1500 optimizer steps" in text and "# no validation split" in text
+    assert "# budget: 1000 optimizer steps" in text and "# no validation split" in text
     saved = RunConfig.from_dict(yaml.safe_load(text))
     assert (saved.data.batch_size, saved.data.val_fraction) == (8, 0.0)
-    assert saved.trainer.monitor == "none" and saved.trainer.steps == 1500
-    assert saved.trainer.epochs * 4 >= 1500  # 30 sequences at batch 8: 4 batches an epoch
+    assert saved.data.normalize == "sequence" and saved.model.frontend == "conv"
+    assert saved.model.patch == 1  # 40 steps: short enough to read every step
+    assert saved.trainer.monitor == "none" and saved.trainer.steps == 1000
+    assert saved.trainer.epochs * 4 >= 1000  # 30 sequences at batch 8: 4 batches an epoch
 
     # not a terminal: plain progress lines, no carriage returns, no module table
     assert "\r" not in printed
@@ -78,7 +80,7 @@ def test_a_budget_in_epochs_replaces_the_step_budget():
                                     ("trainer.epochs", 5)])
     assert config.trainer.steps == 0 and config.trainer.epochs == 5
     default = load_config(overrides=[("data.name", "files"), ("data.train", "x.ts")])
-    assert default.trainer.steps == 1500 and default.model.patch == "auto"
+    assert default.trainer.steps == 1000 and default.model.patch == "auto"
     assert load_config().model.patch == 1  # the MNIST job keeps its own defaults
 
 
@@ -95,11 +97,12 @@ def test_validation_is_held_out_only_when_it_can_mean_something(n, has_test, fra
 
 
 def test_batch_size_gives_small_data_many_steps():
-    assert [auto_batch_size(n) for n in (10, 50, 200, 1000, 60000)] == [8, 8, 12, 62, 64]
+    assert [auto_batch_size(n) for n in (5, 10, 50, 200, 1000, 60000)] == [5, 8, 12, 50, 64, 64]
 
 
 @pytest.mark.parametrize(("steps", "epochs", "check_every", "bpe", "expect"), [
     (1500, 12, "auto", 7, (224, 14)),   # 1500 steps of 7 batches, a check every 98 steps
+    (1000, 12, "auto", 4, (250, 25)),
     (0, 12, "auto", 90, (12, 1)),       # the MNIST job: every epoch
     (0, 2, "auto", 5, (2, 1)),          # a short run still checks every epoch
     (0, 10, 300, 100, (12, 3)),         # epochs rounded up to whole checks

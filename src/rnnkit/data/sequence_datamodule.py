@@ -25,16 +25,17 @@ __all__ = [
 ]
 
 MIN_VAL_SEQUENCES = 50  # below this a validation accuracy moves by > 2 points per sequence
-NORMALIZE_MODES = ("feature", "sequence", "none")
+NORMALIZE_MODES = ("feature", "sequence", "auto", "none")
 
 
 def auto_batch_size(num_train: int) -> int:
-    """``data.batch_size=auto``: about 16 batches an epoch, between 8 and 64 sequences each.
+    """``data.batch_size=auto``: a quarter of the training sequences, between 8 and 64 (and at
+    most all of them).
 
-    Small data needs many optimizer steps, which small batches give; large data gains speed from
-    larger ones (64 keeps a CPU busy without hurting accuracy on sequence tasks).
+    Small data needs small batches to learn in a step budget (measured on the UCR problems in
+    benchmarks/bench_small.py); large data gains speed from larger ones.
     """
-    return int(min(64, max(8, num_train // 16)))
+    return int(max(1, min(64, max(8, num_train // 4), num_train)))
 
 
 def auto_val_fraction(num_sequences: int, has_test: bool) -> tuple[float, str]:
@@ -258,6 +259,13 @@ class SequenceDataModule(L.LightningDataModule):
             raise ValueError(f"{self.train_path} does not hold the data this model was trained "
                              f"on: the checkpoint says {self._info}, the file has {info}")
         self._info = info
+        if self.normalize == "auto":
+            self.normalize = "sequence" if full.task == "classification" else "feature"
+            self.notes.append(
+                "each sequence z-normalised (classification: its shape matters, not its level)"
+                if self.normalize == "sequence" else
+                "features standardised with training statistics (regression: the level of a "
+                "series carries the target)")
         if self.val_fraction == "auto":
             self.val_fraction, note = auto_val_fraction(
                 len(full), self.test_path is not None or self.val_path is not None)

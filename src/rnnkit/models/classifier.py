@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.models.head import Head
@@ -15,10 +16,19 @@ from rnnkit.nn import LAYERS
 if TYPE_CHECKING:
     from rnnkit.config import ModelConfig
 
-__all__ = ["CELLS", "PATCH_TARGET_STEPS", "SequenceClassifier", "auto_patch", "patch_steps"]
+__all__ = [
+    "CELLS",
+    "FRONTENDS",
+    "PATCH_TARGET_STEPS",
+    "ConvFrontend",
+    "SequenceClassifier",
+    "auto_patch",
+    "patch_steps",
+]
 
 CELLS = LAYERS  # the cells a classifier can use: every rnnkit.nn layer
 PATCH_TARGET_STEPS = 64  # model.patch=auto: patches that leave about this many steps
+FRONTENDS = ("patch", "conv")
 
 
 def auto_patch(max_length: int, target_steps: int = PATCH_TARGET_STEPS) -> int:
@@ -44,6 +54,35 @@ def patch_steps(x: Tensor, lengths: Tensor | None, k: int) -> tuple[Tensor, Tens
         x = x * (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None])[..., None]
         lengths = torch.div(lengths + k - 1, k, rounding_mode="floor")
     return x.reshape(n, -1, k * features), lengths  # (N, L/k, kF)
+
+
+class ConvFrontend(nn.Module):
+    """A strided 1-D convolution that shortens a sequence k times: ``Conv1d(F, C, 2k+1,
+    stride=k, padding=k)`` and GELU over time.
+
+    Output step j sees input steps ``jk - k .. jk + k``; a sequence of T valid steps gives
+    ``ceil(T / k)`` valid outputs. Padded input steps are zeroed first, so they read as the
+    convolution's own zero padding and a sequence gives the same outputs in any batch.
+
+    Args:
+        input_size: F. channels: C, features of each output step. k: the stride.
+
+    Inputs: ``x (N, L, F)``, ``lengths (N,)`` or None. Outputs: ``(N, ceil(L/k), C)`` and the
+    output lengths (or None).
+    """
+
+    def __init__(self, input_size: int, channels: int, k: int) -> None:
+        super().__init__()
+        self.k = k
+        self.conv = nn.Conv1d(input_size, channels, 2 * k + 1, stride=k, padding=k)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        if lengths is not None:
+            valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+            x = x * valid[..., None]  # (N, L, F), zero on padded steps
+            lengths = torch.div(lengths + self.k - 1, self.k, rounding_mode="floor")
+        out = F.gelu(self.conv(x.transpose(1, 2))).transpose(1, 2)  # (N, ceil(L/k), C)
+        return out, lengths
 
 
 class SequenceClassifier(nn.Module):
@@ -73,9 +112,12 @@ class SequenceClassifier(nn.Module):
         head_batchnorm: BatchNorm1d on the summary.
         head_dropout: dropout on the summary (and the head's hidden layer).
         path: rnnkit.nn execution path, ``"auto"``, ``"fast"`` or ``"explicit"``.
-        patch: k, every k consecutive steps become one step of k*F features before the
-            recurrent layer (:func:`patch_steps`): a long sequence becomes a short one, which
-            a recurrent layer learns much better from little data and runs faster.
+        patch: k, the factor by which the front end shortens the sequence before the
+            recurrent layer: a long sequence becomes a short one, which a recurrent layer
+            learns much better from little data, and faster.
+        frontend: how: ``"patch"`` puts every k consecutive steps side by side (k*F features,
+            :func:`patch_steps`); ``"conv"`` runs a strided convolution over 2k+1 steps with
+            ``hidden_size`` channels (:class:`ConvFrontend`).
         layer_options: further keywords for the recurrent layer, e.g. the regularizers
             ``recurrent_dropout``, ``zoneout`` or IndRNN's ``recurrent_max_abs``.
 
@@ -104,6 +146,7 @@ class SequenceClassifier(nn.Module):
         path: str = "auto",
         layer_options: dict[str, Any] | None = None,
         patch: int = 1,
+        frontend: str = "patch",
     ) -> None:
         super().__init__()
         if cell not in CELLS:
@@ -112,11 +155,15 @@ class SequenceClassifier(nn.Module):
             raise ValueError(f"summary must be one of {', '.join(SUMMARIES)}, got {summary!r}")
         if isinstance(patch, bool) or not isinstance(patch, int) or patch < 1:
             raise ValueError(f"patch must be an int >= 1, got {patch!r}")
+        if frontend not in FRONTENDS:
+            raise ValueError(f"frontend must be one of {', '.join(FRONTENDS)}, got {frontend!r}")
         self.input_size = input_size
         self.num_classes = num_classes
         self.patch = patch
+        self.frontend = ConvFrontend(input_size, hidden_size, patch) if frontend == "conv" \
+            else None
         self.rnn = CELLS[cell](
-            input_size * patch,
+            hidden_size if self.frontend is not None else input_size * patch,
             hidden_size,
             num_layers,
             batch_first=True,
@@ -160,6 +207,7 @@ class SequenceClassifier(nn.Module):
             path=config.path,
             layer_options=config.layer_options(),
             patch=int(config.patch),
+            frontend=config.frontend,
         )
 
     def encode(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -170,7 +218,10 @@ class SequenceClassifier(nn.Module):
             )
         if lengths is not None:
             lengths = torch.as_tensor(lengths, device=x.device).long()
-        x, lengths = patch_steps(x, lengths, self.patch)  # (N, L/k, kF)
+        if self.frontend is not None:
+            x, lengths = self.frontend(x, lengths)  # (N, L/k, H)
+        else:
+            x, lengths = patch_steps(x, lengths, self.patch)  # (N, L/k, kF)
         out, _ = self.rnn(x, lengths=lengths)  # (N, L, D*H), zero on padded steps
         return self.summary(out, lengths)  # (N, D*H)
 

@@ -310,7 +310,8 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
     notes: list[str] = []
     has_val = True
     if config.data.name == "files":
-        data.update(batch_size=dm.batch_size, val_fraction=float(dm.val_fraction))
+        data.update(batch_size=dm.batch_size, val_fraction=float(dm.val_fraction),
+                    normalize=dm.normalize)
         notes += dm.notes  # type: ignore[attr-defined]
         has_val = dm.has_split("val")  # type: ignore[attr-defined]
         if not has_val and not dm.has_split("test"):  # type: ignore[attr-defined]
@@ -322,10 +323,14 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
         longest = int(dm.dataset("train").lengths.max()) if config.data.name == "files" \
             else int(dm.seq_len)  # type: ignore[attr-defined]
         model["patch"] = k = auto_patch(longest)
+        how = f"{k * dm.input_size} features (patches of {k} steps)" \
+            if config.model.frontend == "patch" else \
+            f"{config.model.hidden_size} features (a convolution over {2 * k + 1} steps, " \
+            f"stride {k})"
         notes.append(
-            f"patches of {k} steps: the longest training sequence ({longest} steps) reaches the "
-            f"recurrent layer as {math.ceil(longest / k)} steps of {k * dm.input_size} features"
-            if k > 1 else f"no patches: the longest training sequence has {longest} steps")
+            f"the longest training sequence ({longest} steps) reaches the recurrent layer as "
+            f"{math.ceil(longest / k)} steps of {how}" if k > 1 else
+            f"the recurrent layer reads every step: the longest training sequence has {longest}")
     kind = _data_kind(config, dm)
     monitor = config.trainer.monitor
     trainer_early = config.trainer.early_stopping
