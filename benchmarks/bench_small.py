@@ -19,9 +19,10 @@ each default run taking at most 2 minutes.
 aeon 1.6 pins numpy below 2.4, so it lives in its own virtualenv; run this script with it::
 
     python3 -m venv /tmp/aeon-venv && /tmp/aeon-venv/bin/pip install aeon==1.6.0
-    /tmp/aeon-venv/bin/python benchmarks/bench_small.py [--problems GunPoint ArrowHead] [--skip-rnnkit]
+    /tmp/aeon-venv/bin/python benchmarks/bench_small.py [--problems GunPoint] [--skip-rnnkit]
 
-(only numpy and aeon are imported here; rnnkit runs from ``--rnnkit``, default ``.venv/bin/rnnkit``).
+(only numpy and aeon are imported here; rnnkit runs from ``--rnnkit``, default
+``.venv/bin/rnnkit``).
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ def rnnkit_default(exe: str, train: Path, test: Path, threads: int) -> tuple[str
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
         seconds = time.perf_counter() - start
-    lines = proc.stdout.strip().splitlines()
-    match = LINE.search(lines[-1]) if lines else None
+    found = [m for m in map(LINE.search, proc.stdout.splitlines()) if m]  # the figures line
+    match = found[-1] if found else None
     if proc.returncode != 0 or match is None:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return "failed: " + " | ".join(tail), seconds
@@ -88,7 +89,8 @@ def anchor(make, X_train, y_train, X_test, y_test, regression: bool) -> tuple[st
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of problem dirs")
-    parser.add_argument("--problems", nargs="+", help="problem names (default: every one in --data)")
+    parser.add_argument("--problems", nargs="+",
+                        help="problem names (default: every one in --data)")
     parser.add_argument("--rnnkit", default=str(ROOT / ".venv" / "bin" / "rnnkit"))
     parser.add_argument("--threads", type=int, default=1, help="threads for rnnkit's torch")
     parser.add_argument("--skip-rnnkit", action="store_true", help="anchors only")
@@ -129,9 +131,10 @@ def main() -> None:
 
             knn = KNeighborsTimeSeriesRegressor if regression else KNeighborsTimeSeriesClassifier
             rocket = MiniRocketRegressor if regression else MiniRocketClassifier
-            for make in (lambda: knn(n_neighbors=1, distance="dtw"),
-                         lambda: rocket(random_state=0)):
-                figure, seconds = anchor(make, X_train, y_train, X_test, y_test, regression)
+            for cls, kwargs in ((knn, {"n_neighbors": 1, "distance": "dtw"}),
+                                (rocket, {"random_state": 0})):
+                figure, seconds = anchor(lambda c=cls, k=kwargs: c(**k), X_train, y_train,
+                                         X_test, y_test, regression)
                 row += [figure, f"{seconds:.1f}"]
         print("| " + " | ".join(row) + " |", flush=True)
 
