@@ -164,7 +164,8 @@ def _figures(m: dict) -> str:
         head = f"{split} MAE {m['test_mae']:.4g}, RMSE {m['test_rmse']:.4g}"
     else:
         head = f"{split} accuracy {_percent(m['test_acc'])}"
-    return (f"{head} on {m['num_examples']} {split} examples ({note}{split} loss "
+    loss = "MSE of standardised targets" if m.get("task") == "regression" else f"{split} loss"
+    return (f"{head} on {m['num_examples']} {split} examples ({note}{loss} "
             f"{m['test_loss']:.4f}")
 
 
@@ -297,7 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             expected += (callbacks.NonFiniteLossError,)
         if debug or not isinstance(err, expected):
             raise
-        message = " ".join(str(err).split()) or type(err).__name__
+        if isinstance(err, OSError) and err.filename and err.strerror:
+            message = f"cannot use {err.filename}: {err.strerror}"
+        else:
+            message = " ".join(str(err).split()) or type(err).__name__
         print(f"rnnkit {args.command}: error: {message}", file=sys.stderr)
         return EXIT_ERROR
 

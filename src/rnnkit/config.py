@@ -341,14 +341,15 @@ class OptimConfig(_Section):
 class TrainerConfig(_Section):
     """Lightning Trainer settings, seeding, checkpointing and early stopping."""
 
-    epochs: int = _opt(12, "training epochs (unless trainer.steps is set)", min=1)
+    epochs: int = _opt(12, "training epochs (derived from trainer.steps when that is > 0)",
+                       min=1)
     steps: int = _opt(0, "training budget in optimizer steps; > 0 sets the epochs to "
                       "ceil(steps / batches per epoch) (0: use trainer.epochs)", min=0)
     check_every: int | str = _opt(
         "auto", "validate, print the progress line and write checkpoints every this many "
         "optimizer steps, rounded to whole epochs (auto: about every 100 steps, at least every "
         "epoch); an interrupted run resumes from the last check", min=1)
-    seed: int = _opt(0, "seed for weights, shuffling and dropout", min=0)
+    seed: int = _opt(0, "seed for weights, shuffling and dropout", min=0, max=2**32 - 1)
     grad_clip: float = _opt(1.0, "clip the gradient norm to this value (0 = off)", min=0.0)
     early_stopping: int = _opt(0, "stop after this many optimizer steps without a better "
                                "monitored value, counted at the checks (0 = off)", min=0)
@@ -566,6 +567,8 @@ def apply_overrides(config: Mapping[str, Any], overrides: Iterable[Override]) ->
             result[path[0]] = value
         elif len(path) == 2 and path[0] in _SECTIONS:
             section = result.setdefault(path[0], {})
+            if section is None:  # `model:` with nothing under it in a YAML file
+                section = result[path[0]] = {}
             if not isinstance(section, dict):
                 raise ConfigError(f"section '{path[0]}' must be a mapping, got {section!r}")
             section[path[1]] = value
@@ -620,16 +623,24 @@ def load_config(
     if path is not None:
         try:
             RunConfig.from_dict(data)
-        except ConfigError as err:
+        except (ConfigError, TypeError) as err:
             raise ConfigError(f"{path}: {err}") from None
     overrides = list(overrides)
     merged = apply_overrides(data, overrides)
+    # The budget is epochs or steps. The command line has the last word: trainer.epochs given
+    # there (not trainer.steps) means a budget in epochs; both there is a contradiction.
+    given = {o[0] if isinstance(o, tuple) else o.partition("=")[0].strip() for o in overrides}
+    if {"trainer.epochs", "trainer.steps"} <= given:
+        raise ConfigError("trainer.epochs and trainer.steps both set the budget; give one")
+    if "trainer.epochs" in given:
+        overrides.append(("trainer.steps", 0))
     if (merged.get("data") or {}).get("name") == "files":
         defaults = FILES_DEFAULTS
-        trainer = merged.get("trainer") or {}
-        if "epochs" in trainer and "steps" not in trainer:  # a budget in epochs was asked for
-            defaults = _merge(defaults, {"trainer": {"steps": 0}})
+        if "epochs" in (data.get("trainer") or {}) and "steps" not in data["trainer"]:
+            defaults = _merge(defaults, {"trainer": {"steps": 0}})  # a recipe in epochs
         merged = apply_overrides(_merge(defaults, data), overrides)
+    else:
+        merged = apply_overrides(data, overrides)
     return RunConfig.from_dict(merged)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from tiny_data import tiny_config, write_tiny_mnist
 from rnnkit.cli import main
 from rnnkit.data.sequences import SequenceDataset
 from rnnkit.data.ts import write_ts
-from rnnkit.tasks import RunInterrupted, read_checkpoint, resume_config, train
+from rnnkit.tasks import RunError, RunInterrupted, read_checkpoint, resume_config, train
+from rnnkit.tasks.rundir import claim_run_dir
 
 TINY = ["--no-progress", "--epochs", "2", "--set", "model.hidden_size=8", "model.num_layers=1",
         "data.batch_size=16", "optim.lr=0.02"]
@@ -315,3 +317,58 @@ def test_predict_keeps_an_existing_output_file(files_run, data, tmp_path, capsys
     assert cli(["predict", files_run, "--data", data["test.ts"], "--output", mine,
                 "--overwrite"]) == 0
     assert mine.read_text().startswith("index,predicted")
+
+
+# ---- found by the second probe ------------------------------------------------------------------
+
+
+def test_two_runs_never_share_a_directory(tmp_path):
+    first, lock1 = claim_run_dir(tmp_path / "runs/x-20261201-093508", default=True)
+    second, lock2 = claim_run_dir(tmp_path / "runs/x-20261201-093508", default=True)
+    assert first != second and second.name.endswith("-2")
+    with pytest.raises(RunError, match="another run"):
+        claim_run_dir(first, default=False)
+    os.close(lock1)
+    os.close(lock2)
+    again, lock = claim_run_dir(first, default=False)  # its run ended: free again
+    assert again == first
+    os.close(lock)
+
+
+def test_a_failed_resume_writes_nothing(files_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(files_run, run)
+    (run / "checkpoints/best.ckpt").unlink()
+    fails(["train", "--resume", run], capsys, "best.ckpt", keep=run)
+    fails(["train", "--resume", tmp_path / "nothere"], capsys, "no such directory")
+
+
+def test_a_run_stopped_before_its_first_check_can_start_again(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    with pytest.raises(RunInterrupted, match="nothing to resume"):
+        train(tiny_config(data["mnist"], out), callbacks=[_StopInFirstEpoch()])
+    assert not (out / "checkpoints/last.ckpt").exists()
+    assert cli(["train", "--data-dir", data["mnist"], "--out", out, *TINY, "data.val_size=20"]) \
+        == 0
+    assert (out / "checkpoints/best.ckpt").is_file()
+
+
+def test_evaluate_refuses_read_options_that_would_move_the_split(files_run, capsys):
+    fails(["evaluate", files_run, "--set", "data.delimiter=;"], capsys, "data.delimiter",
+          keep=files_run)
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--epochs", "2", "--set", "trainer.steps=30"], "both set the budget"),
+    (["--set", "trainer.threads=999"], "trainer.threads=999"),
+    (["--seed", str(2**32)], "trainer.seed"),
+])
+def test_budget_and_machine_settings_that_cannot_hold(data, tmp_path, args, needle, capsys):
+    fails(["train", "--train", data["train.ts"], "--test", data["test.ts"], "--out",
+           tmp_path / "r", *args], capsys, needle)
+    assert not (tmp_path / "r").exists()
+
+
+class _StopInFirstEpoch(pl.Callback):
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        raise KeyboardInterrupt

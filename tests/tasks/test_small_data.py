@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from rnnkit.cli import main
-from rnnkit.config import RunConfig, TrainerConfig, load_config
+from rnnkit.config import ConfigError, RunConfig, TrainerConfig, load_config, save_config
 from rnnkit.data.sequence_datamodule import MIN_VAL_SEQUENCES, auto_batch_size, auto_val_fraction
 from rnnkit.data.sequences import SequenceDataset
 from rnnkit.data.ts import write_ts
@@ -75,13 +75,21 @@ def test_verbose_prints_the_module_table(small_run, tmp_path, caplog):
     assert "Trainable params" in caplog.text  # Lightning logs it (to stderr)
 
 
-def test_a_budget_in_epochs_replaces_the_step_budget():
+def test_a_budget_in_epochs_replaces_the_step_budget(tmp_path):
     config = load_config(overrides=[("data.name", "files"), ("data.train", "x.ts"),
                                     ("trainer.epochs", 5)])
     assert config.trainer.steps == 0 and config.trainer.epochs == 5
     default = load_config(overrides=[("data.name", "files"), ("data.train", "x.ts")])
     assert default.trainer.steps == 1000 and default.model.patch == "auto"
     assert load_config().model.patch == 1  # the MNIST job keeps its own defaults
+    saved = load_config(overrides=[("data.name", "files"), ("data.train", "x.ts"),
+                                   "trainer.steps=500"])
+    save_config(saved, tmp_path / "config.yaml")  # a saved run: both epochs and steps
+    assert load_config(tmp_path / "config.yaml").trainer.steps == 500
+    rerun = load_config(tmp_path / "config.yaml", [("trainer.epochs", 3)])
+    assert (rerun.trainer.epochs, rerun.trainer.steps) == (3, 0)  # the command line's word
+    with pytest.raises(ConfigError, match="both set the budget"):
+        load_config(overrides=["trainer.epochs=3", "trainer.steps=30"])
 
 
 @pytest.mark.parametrize(("n", "has_test", "fraction"), [
@@ -106,6 +114,7 @@ def test_batch_size_gives_small_data_many_steps():
     (0, 12, "auto", 90, (12, 1)),       # the MNIST job: every epoch
     (0, 2, "auto", 5, (2, 1)),          # a short run still checks every epoch
     (0, 10, 300, 100, (12, 3)),         # epochs rounded up to whole checks
+    (30, 12, 1000, 5, (6, 6)),          # a check interval beyond the budget is capped
 ])
 def test_budget_in_steps_and_checks(steps, epochs, check_every, bpe, expect):
     budget = plan_budget(TrainerConfig(steps=steps, epochs=epochs, check_every=check_every), bpe)

@@ -59,7 +59,7 @@ def plan_budget(trainer: TrainerConfig, batches_per_epoch: int) -> Budget:
     if trainer.check_every == "auto":  # about every 100 steps, and at least 10 checks a run
         per_check = max(1, min(round(AUTO_CHECK_STEPS / bpe), epochs // 10))
     else:
-        per_check = max(1, round(int(trainer.check_every) / bpe))
+        per_check = max(1, min(round(int(trainer.check_every) / bpe), epochs))
     epochs = math.ceil(epochs / per_check) * per_check
     patience = math.ceil(trainer.early_stopping / (per_check * bpe)) \
         if trainer.early_stopping > 0 else 0

@@ -38,7 +38,8 @@ class FiniteLossGuard(pl.Callback):
             f"the last good checkpoint is {saved[-1]}" if saved else "no checkpoint was saved yet"
         )
         raise NonFiniteLossError(
-            f"{what} became {value} at epoch {trainer.current_epoch}, step {trainer.global_step}; "
+            f"{what} became {value} at epoch {trainer.current_epoch + 1}, step "
+            f"{trainer.global_step + 1}; "
             f"training stopped and {kept}. Try a smaller optim.lr or trainer.grad_clip, or "
             "check the data for NaN/inf values"
         )

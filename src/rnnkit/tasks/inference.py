@@ -127,6 +127,22 @@ def _data_state(task: pl.LightningModule, path: Path) -> dict[str, Any]:
     return state
 
 
+READ_KEYS = ("format", "id_col", "time_col", "label_col", "feature_cols", "delimiter", "header")
+
+
+def _check_split_reading(config: RunConfig, checkpoint: dict[str, Any], path: Path) -> None:
+    """The validation split is rebuilt by index: the training file must be read as it was."""
+    trained = checkpoint["hyper_parameters"]["config"].get("data", {})
+    now = config.data.to_dict()
+    changed = [k for k in READ_KEYS if k in trained and trained[k] != now[k]]
+    if changed:
+        raise RunError(
+            f"cannot change data.{changed[0]} when evaluating on the validation split: it is "
+            f"rebuilt from the training file read as in training ({path}); read options may "
+            "change only for a test file (--test FILE)"
+        )
+
+
 def evaluate(target: str | os.PathLike, overrides: Iterable[Override] = ()) -> EvalResult:
     """Test a run's best checkpoint (or a given ``.ckpt``) on the test split of its data.
 
@@ -141,6 +157,8 @@ def evaluate(target: str | os.PathLike, overrides: Iterable[Override] = ()) -> E
     task = load_task(path, config)
     if config.data.name == "files":
         need_train = config.data.test is None
+        if need_train:
+            _check_split_reading(config, read_checkpoint(path), path)
         if need_train and not Path(str(config.data.train)).is_file():
             raise RunError(f"this run has no test file and its training file "
                            f"{config.data.train} (for the validation split) is gone; pass "

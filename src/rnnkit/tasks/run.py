@@ -51,14 +51,21 @@ from rnnkit.config import (
     save_config,
 )
 from rnnkit.models.classifier import auto_patch
-from rnnkit.tasks.budget import plan_budget
+from rnnkit.tasks.budget import Budget, plan_budget
 from rnnkit.tasks.callbacks import saved_counters
 from rnnkit.tasks.checkpoint import read_checkpoint
 from rnnkit.tasks.classify import ClassificationTask
 from rnnkit.tasks.files import files_datamodule, target_statistics
 from rnnkit.tasks.plots import plot_confusion_matrix, plot_curves
 from rnnkit.tasks.regress import RegressionTask
-from rnnkit.tasks.rundir import RunError, check_new_run_dir, default_run_dir, is_run_dir
+from rnnkit.tasks.rundir import (
+    RunError,
+    check_new_run_dir,
+    claim_run_dir,
+    default_run_dir,
+    is_run_dir,
+    lock_run_dir,
+)
 from rnnkit.tasks.trainer import (
     CHECKPOINT_DIR,
     check_trainer_settings,
@@ -93,9 +100,12 @@ class RunInterrupted(RuntimeError):
     """Training was interrupted (Ctrl-C); ``run_dir`` can be resumed."""
 
     def __init__(self, run_dir: Path) -> None:
-        super().__init__(
-            f"training interrupted; continue it with: rnnkit train --resume {run_dir}"
-        )
+        if (run_dir / CHECKPOINT_DIR / "last.ckpt").is_file():
+            message = f"training interrupted; continue it with: rnnkit train --resume {run_dir}"
+        else:
+            message = (f"training interrupted before its first check, so there is nothing to "
+                       f"resume; the same command starts it again in {run_dir}")
+        super().__init__(message)
         self.run_dir = run_dir
 
 
@@ -143,6 +153,8 @@ def resume_config(run_dir: str | os.PathLike, overrides: Iterable[Override] = ()
             fixes (the model, optimizer, data view, ...).
     """
     run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"cannot resume {run_dir}: no such directory")
     if not (run_dir / "config.yaml").is_file():
         raise RunError(f"cannot resume {run_dir}: it holds no config.yaml (not a run directory)")
     last = run_dir / CHECKPOINT_DIR / "last.ckpt"
@@ -151,7 +163,11 @@ def resume_config(run_dir: str | os.PathLike, overrides: Iterable[Override] = ()
             f"cannot resume {run_dir}: no {CHECKPOINT_DIR}/last.ckpt (the run ended before its "
             "first check did); start it again with rnnkit train"
         )
-    saved = RunConfig.from_dict(read_yaml(run_dir / "config.yaml"))
+    saved_yaml = read_yaml(run_dir / "config.yaml")
+    try:
+        saved = RunConfig.from_dict(saved_yaml)
+    except ConfigError as err:
+        raise ConfigError(f"{run_dir / 'config.yaml'}: {err}") from None
     trained = (read_checkpoint(last).get("hyper_parameters") or {}).get("config")
     if isinstance(trained, dict):
         edited = _changed(RunConfig.from_dict(trained).to_dict(), saved.to_dict())
@@ -227,9 +243,12 @@ def train(
     last = run_dir / CHECKPOINT_DIR / "last.ckpt"
     saved: dict[str, Any] | None = None
     if resume:
-        if not is_run_dir(run_dir) or not last.is_file():
-            raise RunError(f"cannot resume {run_dir}: no {CHECKPOINT_DIR}/last.ckpt")
+        for name in ("last", "best"):
+            if not is_run_dir(run_dir) or not (run_dir / CHECKPOINT_DIR / f"{name}.ckpt").is_file():
+                raise RunError(f"cannot resume {run_dir}: no {CHECKPOINT_DIR}/{name}.ckpt (a run "
+                               "writes both at every check)")
         saved = read_checkpoint(last)
+        read_checkpoint(run_dir / CHECKPOINT_DIR / "best.ckpt")  # readable, before any write
     else:
         check_new_run_dir(run_dir)
     config = RunConfig.from_dict({**config.to_dict(), "out": str(run_dir)})
@@ -259,7 +278,26 @@ def train(
 
     if resume:  # the choices were announced and explained when the run started
         notes = _comment_lines(run_dir / "config.yaml")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if resume:
+        lock = lock_run_dir(run_dir)
+    else:
+        run_dir, lock = claim_run_dir(run_dir, default=not config.out)
+        config = RunConfig.from_dict({**config.to_dict(), "out": str(run_dir)})
+    try:
+        return _fit_and_test(config, run_dir, dm, task, budget, saved, notes, callbacks, start)
+    finally:
+        os.close(lock)
+
+
+def _fit_and_test(
+    config: RunConfig, run_dir: Path, dm: pl.LightningDataModule, task: pl.LightningModule,
+    budget: Budget, saved: dict[str, Any] | None, notes: list[str],
+    callbacks: Iterable[pl.Callback], start: float,
+) -> TrainResult:
+    """Write the run directory (already claimed and locked): fit, test the best checkpoint,
+    write test_metrics.json and the plots."""
+    resume = saved is not None
+    last = run_dir / CHECKPOINT_DIR / "last.ckpt"
     save_config(config, run_dir / "config.yaml", notes=notes)
     trainer = make_trainer(config, run_dir, budget=budget,
                            resume_epoch=None if saved is None else int(saved.get("epoch", -1)),

@@ -8,13 +8,26 @@ moved or copied and still be evaluated and resumed.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["RUN_FILES", "RunError", "check_new_run_dir", "default_run_dir", "is_run_dir"]
+__all__ = [
+    "MARKER",
+    "RUN_FILES",
+    "RunError",
+    "check_new_run_dir",
+    "claim_run_dir",
+    "default_run_dir",
+    "is_run_dir",
+    "lock_run_dir",
+]
 
+MARKER = ".rnnkit-run"  # written first, exclusively: this directory is an rnnkit run's
 # What rnnkit writes into a run directory.
-RUN_FILES = ("config.yaml", "checkpoints", "metrics.csv", "plots", "test_metrics.json",
+RUN_FILES = (MARKER, "config.yaml", "checkpoints", "metrics.csv", "plots", "test_metrics.json",
              "tensorboard")
 
 
@@ -54,8 +67,67 @@ def check_new_run_dir(path: str | Path) -> None:
     if is_run_dir(path):
         raise RunError(f"{path} already holds a run; continue it with `rnnkit train --resume "
                        f"{path}` or choose another --out")
+    if _aborted_run(path):
+        return  # a run of ours that ended before its first checkpoint: nothing to keep
     entries = sorted(p.name for p in path.iterdir())
     if entries:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
         raise RunError(f"{path} is not empty ({shown}) and holds no rnnkit run; rnnkit writes a "
                        "new run only into a new or empty directory: choose another --out")
+
+
+def _aborted_run(path: Path) -> bool:
+    """An rnnkit run directory (marker present) that holds only rnnkit's files and no
+    checkpoint: a run stopped before its first check."""
+    names = {p.name for p in path.iterdir()}
+    has_ckpt = (path / "checkpoints").is_dir() and any((path / "checkpoints").iterdir())
+    return MARKER in names and names <= set(RUN_FILES) and not has_ckpt
+
+
+def claim_run_dir(path: Path, *, default: bool) -> tuple[Path, int]:
+    """Create the run directory, take its lock; return the directory and the lock's file
+    descriptor (close it when the run ends; the lock also ends with the process).
+
+    Two runs started at once never share a directory: the second finds the lock held. For a
+    default (timestamped) name it moves on to ``-2``, ``-3``, ...; for a directory the user
+    named, it is an error. A run of ours that ended before its first checkpoint is cleared.
+    """
+    base, i = path, 1
+    while True:
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = lock_run_dir(path)
+        except RunError:
+            if not default:
+                raise
+        else:
+            if _aborted_run(path):
+                for name in RUN_FILES[1:]:
+                    target = path / name
+                    if target.is_dir():
+                        shutil.rmtree(target)
+                    elif target.exists():
+                        target.unlink()
+            if not any(p.name != MARKER for p in path.iterdir()):
+                return path, fd
+            os.close(fd)  # filled by another run between the check and now
+            if not default:
+                check_new_run_dir(path)
+        i += 1
+        path = base.with_name(f"{base.name}-{i}")
+
+
+def lock_run_dir(path: Path) -> int:
+    """Take the exclusive lock on ``path``'s marker file (creating it); return its descriptor.
+
+    Raises:
+        RunError: another process holds it (a run is writing into ``path``).
+    """
+    fd = os.open(path / MARKER, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise RunError(f"{path} is being written by another run; wait for it or choose another "
+                       "--out") from None
+    return fd

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import importlib.util
 import logging
+import os
 import sys
 import time
 import warnings
@@ -261,6 +262,10 @@ def check_trainer_settings(config: RunConfig) -> None:
     """Raise :class:`~rnnkit.config.ConfigError` (one line) when Lightning refuses
     ``trainer.accelerator``, ``devices`` or ``precision`` on this machine; nothing is written."""
     t = config.trainer
+    cores = os.cpu_count() or 1
+    if t.threads != "auto" and int(t.threads) > cores:
+        raise ConfigError(f"trainer.threads={t.threads}, but this machine has {cores} CPU "
+                          "cores; more threads than cores only wait on each other")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
