@@ -620,12 +620,15 @@ def load_config(
         ConfigError: unknown key (the message lists the valid ones), bad type or value.
     """
     data: dict[str, Any] = read_yaml(path) if path is not None else {}
-    if path is not None:
-        try:
-            RunConfig.from_dict(data)
-        except (ConfigError, TypeError) as err:
-            raise ConfigError(f"{path}: {err}") from None
-    overrides = list(overrides)
+    try:
+        return _load(data, list(overrides))
+    except ConfigError as err:
+        if path is None:
+            raise
+        raise ConfigError(f"{path} with the command line: {err}") from None
+
+
+def _load(data: dict[str, Any], overrides: list[Override]) -> RunConfig:
     merged = apply_overrides(data, overrides)
     # The budget is epochs or steps. The command line has the last word: trainer.epochs given
     # there (not trainer.steps) means a budget in epochs; both there is a contradiction.

@@ -123,3 +123,12 @@ def test_budget_in_steps_and_checks(steps, epochs, check_every, bpe, expect):
     patience = plan_budget(TrainerConfig(steps=steps, epochs=epochs, early_stopping=500,
                                          check_every=check_every), bpe).patience
     assert patience * budget.epochs_per_check * bpe >= 500
+
+
+def test_a_resumed_run_keeps_its_checks_and_epochs():
+    first = plan_budget(TrainerConfig(epochs=49), 1)  # 49 epochs of one batch: checks every 4
+    assert (first.epochs, first.epochs_per_check) == (52, 4)
+    saved = TrainerConfig(epochs=first.epochs)  # what config.yaml holds after the first plan
+    assert plan_budget(saved, 1).epochs != first.epochs  # planned anew it would drift
+    again = plan_budget(saved, 1, epochs_per_check=first.epochs_per_check)
+    assert (again.epochs, again.epochs_per_check) == (first.epochs, first.epochs_per_check)

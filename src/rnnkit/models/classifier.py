@@ -51,7 +51,8 @@ def patch_steps(x: Tensor, lengths: Tensor | None, k: int) -> tuple[Tensor, Tens
     if extra:
         x = torch.cat([x, x.new_zeros(n, extra, features)], dim=1)
     if lengths is not None:
-        x = x * (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None])[..., None]
+        valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]  # (N, L)
+        x = torch.where(valid[..., None], x, x.new_zeros(()))  # NaN padding too
         lengths = torch.div(lengths + k - 1, k, rounding_mode="floor")
     return x.reshape(n, -1, k * features), lengths  # (N, L/k, kF)
 
@@ -79,7 +80,7 @@ class ConvFrontend(nn.Module):
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         if lengths is not None:
             valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
-            x = x * valid[..., None]  # (N, L, F), zero on padded steps
+            x = torch.where(valid[..., None], x, x.new_zeros(()))  # (N, L, F), padding 0
             lengths = torch.div(lengths + self.k - 1, self.k, rounding_mode="floor")
         out = F.gelu(self.conv(x.transpose(1, 2))).transpose(1, 2)  # (N, ceil(L/k), C)
         return out, lengths

@@ -52,11 +52,20 @@ class Budget:
                 f"= {self.steps} steps; checks {every}")
 
 
-def plan_budget(trainer: TrainerConfig, batches_per_epoch: int) -> Budget:
-    """The :class:`Budget` of ``trainer`` for an epoch of ``batches_per_epoch`` steps."""
+def plan_budget(
+    trainer: TrainerConfig, batches_per_epoch: int, epochs_per_check: int | None = None
+) -> Budget:
+    """The :class:`Budget` of ``trainer`` for an epoch of ``batches_per_epoch`` steps.
+
+    A resumed run passes the ``epochs_per_check`` it was laid out with, so that its checks and
+    epochs stay those of the uninterrupted run (a saved, rounded epoch count would otherwise be
+    planned anew).
+    """
     bpe = max(1, int(batches_per_epoch))
     epochs = math.ceil(trainer.steps / bpe) if trainer.steps > 0 else trainer.epochs
-    if trainer.check_every == "auto":  # about every 100 steps, and at least 10 checks a run
+    if epochs_per_check is not None:
+        per_check = epochs_per_check
+    elif trainer.check_every == "auto":  # about every 100 steps, and at least 10 checks a run
         per_check = max(1, min(round(AUTO_CHECK_STEPS / bpe), epochs // 10))
     else:
         per_check = max(1, min(round(int(trainer.check_every) / bpe), epochs))

@@ -95,17 +95,22 @@ class EpochSeed(pl.Callback):
 
 
 class RunCounters(pl.Callback):
-    """Write ``checkpoint["rnnkit"] = {"train_batches": optimizer steps per epoch}``.
+    """Write ``checkpoint["rnnkit"] = {"train_batches": optimizer steps per epoch,
+    "epochs_per_check": epochs between checks}``.
 
     A learning-rate schedule is laid out over ``epochs x train_batches`` steps, so a run may
-    only be resumed on data that gives the same number of batches (see
-    :func:`saved_counters`).
+    only be resumed on data that gives the same number of batches, and with the same checks
+    (see :func:`saved_counters`).
     """
+
+    def __init__(self, epochs_per_check: int = 1) -> None:
+        self.epochs_per_check = epochs_per_check
 
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
-        checkpoint["rnnkit"] = {"train_batches": int(trainer.num_training_batches)}
+        checkpoint["rnnkit"] = {"train_batches": int(trainer.num_training_batches),
+                                "epochs_per_check": self.epochs_per_check}
 
 
 def saved_counters(checkpoint: dict[str, Any]) -> dict[str, int]:

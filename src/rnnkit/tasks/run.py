@@ -91,7 +91,7 @@ __all__ = [
 # What may change when a run is resumed (the rest would not match the checkpoint).
 RESUMABLE_KEYS = (
     "out", "data.source", "data.download", "data.num_workers", "trainer.epochs",
-    "trainer.early_stopping", "trainer.accelerator", "trainer.devices",
+    "trainer.accelerator", "trainer.devices",
     "trainer.progress_bar", "trainer.verbose", "trainer.log_every_n_steps", "trainer.threads",
 )
 
@@ -183,7 +183,9 @@ def resume_config(run_dir: str | os.PathLike, overrides: Iterable[Override] = ()
     old, new = _flatten(saved.to_dict()), _flatten(merged.to_dict())
     changed = [k for k in new if new[k] != old.get(k) and k != "out"]
     fixed = [k for k in changed if k not in RESUMABLE_KEYS]
-    if "trainer.epochs" in changed and merged.optim.schedule in ("onecycle", "cosine"):
+    if "trainer.epochs" in changed and saved.trainer.steps > 0:
+        fixed.append(f"trainer.epochs (the budget is trainer.steps={saved.trainer.steps})")
+    elif "trainer.epochs" in changed and merged.optim.schedule in ("onecycle", "cosine"):
         fixed.append("trainer.epochs (the onecycle/cosine schedule was laid out for "
                      f"{saved.trainer.epochs} epochs)")
     if fixed:
@@ -251,6 +253,7 @@ def train(
         read_checkpoint(run_dir / CHECKPOINT_DIR / "best.ckpt")  # readable, before any write
     else:
         check_new_run_dir(run_dir)
+    named = bool(config.out)
     config = RunConfig.from_dict({**config.to_dict(), "out": str(run_dir)})
     if config.data.name == "files" and not resume:
         config = _absolute_paths(config)
@@ -263,9 +266,11 @@ def train(
     dm.setup("fit")  # every split is read and checked now, before anything is written
     dm.setup("test")
     config, notes = _resolve(config, dm)
-    budget = plan_budget(config.trainer, len(dm.train_dataloader()))
+    batches = len(dm.train_dataloader())
     if saved is not None:
-        _check_resumable(saved, budget.batches_per_epoch, last)
+        _check_resumable(saved, batches, last)
+    budget = plan_budget(config.trainer, batches,
+                         saved_counters(saved).get("epochs_per_check") if saved else None)
     trainer_section = {**config.trainer.to_dict(), "epochs": budget.epochs}
     config = RunConfig.from_dict({**config.to_dict(), "trainer": trainer_section})
     notes.insert(0, budget.describe())
@@ -281,7 +286,7 @@ def train(
     if resume:
         lock = lock_run_dir(run_dir)
     else:
-        run_dir, lock = claim_run_dir(run_dir, default=not config.out)
+        run_dir, lock = claim_run_dir(run_dir, default=not named)
         config = RunConfig.from_dict({**config.to_dict(), "out": str(run_dir)})
     try:
         return _fit_and_test(config, run_dir, dm, task, budget, saved, notes, callbacks, start)
@@ -475,6 +480,9 @@ def test_split(dm: pl.LightningDataModule) -> tuple[str, dict[str, Any], int]:
         return "test", {"datamodule": dm}, len(dm.test_set)  # type: ignore[attr-defined]
     if dm.test_path is not None:  # type: ignore[attr-defined]
         return "test", {"datamodule": dm}, len(dm.dataset("test"))  # type: ignore[operator]
+    if not dm.has_split("val"):  # type: ignore[attr-defined]
+        raise RunError("this run has no validation split and no test file: nothing to report "
+                       "a figure on; give a test file with --test FILE")
     return "val", {"dataloaders": dm.val_dataloader()}, len(dm.dataset("val"))  # type: ignore
 
 

@@ -47,9 +47,9 @@ def default_run_dir(name: str, root: str | Path = "runs") -> Path:
 
 
 def is_run_dir(path: str | Path) -> bool:
-    """Whether ``path`` holds an rnnkit run: a ``config.yaml`` and a ``checkpoints/`` folder."""
+    """Whether ``path`` holds an rnnkit run: a ``config.yaml`` and ``checkpoints/last.ckpt``."""
     path = Path(path)
-    return (path / "config.yaml").is_file() and (path / "checkpoints").is_dir()
+    return (path / "config.yaml").is_file() and (path / "checkpoints/last.ckpt").is_file()
 
 
 def check_new_run_dir(path: str | Path) -> None:
@@ -64,11 +64,11 @@ def check_new_run_dir(path: str | Path) -> None:
         return
     if not path.is_dir():
         raise RunError(f"the run directory {path} is a file; choose another --out")
+    if _aborted_run(path):
+        return  # a run of ours that ended before its first checkpoint: nothing to keep
     if is_run_dir(path):
         raise RunError(f"{path} already holds a run; continue it with `rnnkit train --resume "
                        f"{path}` or choose another --out")
-    if _aborted_run(path):
-        return  # a run of ours that ended before its first checkpoint: nothing to keep
     entries = sorted(p.name for p in path.iterdir())
     if entries:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
@@ -78,10 +78,10 @@ def check_new_run_dir(path: str | Path) -> None:
 
 def _aborted_run(path: Path) -> bool:
     """An rnnkit run directory (marker present) that holds only rnnkit's files and no
-    checkpoint: a run stopped before its first check."""
+    ``last.ckpt``: a run stopped before (or during) its first check, which cannot be resumed."""
     names = {p.name for p in path.iterdir()}
-    has_ckpt = (path / "checkpoints").is_dir() and any((path / "checkpoints").iterdir())
-    return MARKER in names and names <= set(RUN_FILES) and not has_ckpt
+    resumable = (path / "checkpoints/last.ckpt").is_file()
+    return MARKER in names and names <= set(RUN_FILES) and not resumable
 
 
 def claim_run_dir(path: Path, *, default: bool) -> tuple[Path, int]:
@@ -101,14 +101,19 @@ def claim_run_dir(path: Path, *, default: bool) -> tuple[Path, int]:
             if not default:
                 raise
         else:
-            if _aborted_run(path):
-                for name in RUN_FILES[1:]:
-                    target = path / name
-                    if target.is_dir():
-                        shutil.rmtree(target)
-                    elif target.exists():
-                        target.unlink()
-            if not any(p.name != MARKER for p in path.iterdir()):
+            try:
+                if _aborted_run(path):
+                    for name in RUN_FILES[1:]:
+                        target = path / name
+                        if target.is_dir():
+                            shutil.rmtree(target)
+                        elif target.exists():
+                            target.unlink()
+                empty = not any(p.name != MARKER for p in path.iterdir())
+            except BaseException:
+                os.close(fd)
+                raise
+            if empty:
                 return path, fd
             os.close(fd)  # filled by another run between the check and now
             if not default:

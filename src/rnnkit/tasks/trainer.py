@@ -195,7 +195,7 @@ def make_trainer(
     budget = budget or Budget(1, t.epochs, 1)
     every = budget.epochs_per_check
     monitor, mode = _monitor(config)
-    cbs: list[pl.Callback] = [FiniteLossGuard(), EpochSeed(t.seed), RunCounters()]
+    cbs: list[pl.Callback] = [FiniteLossGuard(), EpochSeed(t.seed), RunCounters(every)]
     loggers: list[Logger] | bool = False
     if run_dir is not None:
         folder = str(run_dir / CHECKPOINT_DIR)
