@@ -376,14 +376,14 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
             f"the recurrent layer reads every step: the longest training sequence has {longest}")
     kind = _data_kind(config, dm)
     monitor = config.trainer.monitor
-    trainer_early = config.trainer.early_stopping
+    early_stopping = config.trainer.early_stopping
     if not has_val:
         if monitor not in ("auto", "none"):
             raise ConfigError(f"trainer.monitor={monitor} needs validation data; this run has "
                               "none (give --val-fraction or data.val)")
         if config.trainer.early_stopping and config.data.val_fraction == "auto":
             notes.append("no early stopping: it needs validation data")
-            trainer_early = 0
+            early_stopping = 0
         elif config.trainer.early_stopping:
             raise ConfigError("trainer.early_stopping needs validation data; this run has none "
                               "(give --val-fraction or data.val)")
@@ -393,7 +393,7 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
     elif kind == "regression" and monitor == "val_acc":
         raise ConfigError("trainer.monitor=val_acc needs class labels; this data has numeric "
                           "targets (regression): use val_loss or auto")
-    trainer = {**config.trainer.to_dict(), "monitor": monitor, "early_stopping": trainer_early}
+    trainer = {**config.trainer.to_dict(), "monitor": monitor, "early_stopping": early_stopping}
     resolved = {**config.to_dict(), "data": data, "model": model, "trainer": trainer}
     return RunConfig.from_dict(resolved), notes
 
