@@ -21,11 +21,10 @@ from rnnkit.config import Override, RunConfig, apply_overrides
 from rnnkit.tasks.checkpoint import find_checkpoint, read_checkpoint
 from rnnkit.tasks.classify import ClassificationTask
 from rnnkit.tasks.files import SequencePredictions, files_datamodule, predict_sequences
+from rnnkit.tasks.guards import check_model_memory, check_weights
 from rnnkit.tasks.regress import RegressionTask
 from rnnkit.tasks.run import (
     RunError,
-    check_model_memory,
-    check_weights,
     interruptible,
     make_datamodule,
     test_metrics,
