@@ -372,3 +372,20 @@ def test_budget_and_machine_settings_that_cannot_hold(data, tmp_path, args, need
 class _StopInFirstEpoch(pl.Callback):
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
         raise KeyboardInterrupt
+
+
+def test_a_config_key_given_twice(tmp_path, capsys):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  hidden_size: 8\n  hidden_size: 16\n")
+    fails(["train", "--config", path], capsys, str(path), "'hidden_size' is given twice")
+
+
+def test_evaluate_notices_a_changed_validation_file(data, tmp_path, capsys):
+    val = tmp_path / "val.ts"
+    shutil.copy(data["test.ts"], val)
+    out = tmp_path / "run"
+    assert cli(["train", "--train", data["train.ts"], "--out", out, *TINY, f"data.val={val}"]) \
+        == 0
+    assert cli(["evaluate", out]) == 0
+    val.write_text(val.read_text().replace("@data", "# edited\n@data", 1))
+    fails(["evaluate", out], capsys, str(val), "changed", keep=out)

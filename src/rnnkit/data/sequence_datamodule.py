@@ -271,6 +271,12 @@ class SequenceDataModule(L.LightningDataModule):
                 len(full), self.test_path is not None or self.val_path is not None)
             self.notes.append(note)
         if self.val_path is not None:
+            digest = file_digest(self.val_path)
+            if self._split is not None and self._split.get("val_sha256") not in (None, digest):
+                raise ValueError(f"{self.val_path} changed since the run was trained (its "
+                                 "SHA-256 differs); restore it, or evaluate on a test file "
+                                 "(--test FILE)")
+            self._split = {"val_sha256": digest, "val_indices": []}
             self._raw["train"], self._raw["val"] = full, self._read(self.val_path)
         else:
             train_idx, val_idx = self._split_indices(full)
@@ -291,7 +297,7 @@ class SequenceDataModule(L.LightningDataModule):
         """The train/validation split: from the checkpoint if one was loaded (the file must be
         the one it was made from), else seeded."""
         digest = file_digest(self.train_path)  # type: ignore[arg-type]
-        if self._split is not None:
+        if self._split is not None and "sha256" in self._split:
             if digest != self._split["sha256"]:
                 raise ValueError(
                     f"{self.train_path} changed since the run was trained (its SHA-256 differs), "
