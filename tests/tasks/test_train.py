@@ -215,3 +215,15 @@ def test_batches_with_lengths(tiny_mnist):
     torch.testing.assert_close(task._step((x_padded, lengths, y))[0], loss_lengths)
     with pytest.raises(ValueError, match=r"\(x, y\) or \(x, lengths, y\)"):
         task._step((x,))
+
+
+def test_checkpoint_state_keeps_lightnings_key_for_earlier_runs(tmp_path):
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from rnnkit.tasks.trainer import RunCheckpoint
+
+    for monitor in ("val_acc", None):
+        ours = RunCheckpoint(dirpath=tmp_path, filename="last", monitor=monitor)
+        assert ours.state_key == ModelCheckpoint(dirpath=tmp_path, monitor=monitor).state_key
+    best = RunCheckpoint(dirpath=tmp_path, filename="best", monitor=None)
+    assert best.state_key != RunCheckpoint(dirpath=tmp_path, filename="last").state_key

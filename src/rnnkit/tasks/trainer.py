@@ -67,8 +67,9 @@ class RunCheckpoint(ModelCheckpoint):
 
     @property
     def state_key(self) -> str:
-        key = super().state_key
-        # best.ckpt without a monitor (no validation data) and last.ckpt would share a key.
+        # ModelCheckpoint's own key (runs written before this class load their state), and
+        # best.ckpt without a monitor (no validation data) must not share last.ckpt's.
+        key = "ModelCheckpoint" + super().state_key.removeprefix(type(self).__qualname__)
         return key if self.monitor is not None or self.filename == "last" else \
             f"{key}[{self.filename}]"
 
