@@ -158,6 +158,8 @@ def make_loggers(run_dir: Path, resume_epoch: int | None = None) -> list[Logger]
     with warnings.catch_warnings():  # "directory not empty": the run dir holds config.yaml
         warnings.simplefilter("ignore")
         csv_logger.experiment.metrics.extend(previous)  # creates the writer (clears the file)
+    if previous:
+        csv_logger.experiment.save()  # the history is back on disk now, not at the next flush
     loggers: list[Logger] = [csv_logger]
     if importlib.util.find_spec("tensorboard") is not None:
         loggers.append(TensorBoardLogger(save_dir=str(run_dir), name="tensorboard", version=""))
