@@ -215,6 +215,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import csv
 
+    if args.output and os.path.isdir(args.output):
+        raise ValueError(f"--output {args.output} is a directory; give the path of a CSV file")
+    folder = os.path.dirname(os.path.abspath(args.output)) if args.output else ""
+    if args.output and not os.path.isdir(folder):
+        raise ValueError(f"--output {args.output}: the folder {folder} does not exist")
     if args.output and os.path.exists(args.output) and not args.overwrite:
         raise ValueError(f"--output {args.output} exists; rnnkit never writes over a file "
                          "unless asked: choose another name or add --overwrite")

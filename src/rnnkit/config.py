@@ -615,7 +615,12 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}, line {line}: expected UTF-8 text, found the byte "
                           f"0x{raw[err.start]:02x}") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader)
+        loader = _UniqueKeyLoader(text)
+        loader.name = str(path)  # messages name the file, not "<unicode string>"
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from None
     if data is None:

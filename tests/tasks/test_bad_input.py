@@ -377,7 +377,8 @@ class _StopInFirstEpoch(pl.Callback):
 def test_a_config_key_given_twice(tmp_path, capsys):
     path = tmp_path / "c.yaml"
     path.write_text("model:\n  hidden_size: 8\n  hidden_size: 16\n")
-    fails(["train", "--config", path], capsys, str(path), "'hidden_size' is given twice")
+    fails(["train", "--config", path], capsys, str(path), "'hidden_size' is given twice",
+          "c.yaml\", line 3")
 
 
 def test_evaluate_notices_a_changed_validation_file(data, tmp_path, capsys):
@@ -389,3 +390,27 @@ def test_evaluate_notices_a_changed_validation_file(data, tmp_path, capsys):
     assert cli(["evaluate", out]) == 0
     val.write_text(val.read_text().replace("@data", "# edited\n@data", 1))
     fails(["evaluate", out], capsys, str(val), "changed", keep=out)
+
+
+def test_resume_refuses_a_test_file_changed_since_the_run_started(data, tmp_path, capsys):
+    test = tmp_path / "test.ts"
+    shutil.copy(data["test.ts"], test)
+    out = tmp_path / "run"
+    assert cli(["train", "--train", data["train.ts"], "--test", test, "--out", out, *TINY]) == 0
+    test.write_text(test.read_text().replace("@data", "# edited\n@data", 1))
+    fails(["train", "--resume", out], capsys, str(test), "changed", keep=out)
+
+
+def test_a_validation_file_is_named_as_the_validation(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli(["train", "--train", data["train.ts"], "--out", out, "--set",
+                f"data.val={data['test.ts']}", "model.hidden_size=8", "trainer.steps=20"]) == 0
+    printed = capsys.readouterr().out
+    assert f"validation on {data['test.ts']}" in printed and "no validation split" not in printed
+
+
+def test_predict_output_must_be_a_file_in_an_existing_folder(files_run, data, tmp_path, capsys):
+    fails(["predict", files_run, "--data", data["test.ts"], "--output", tmp_path], capsys,
+          "is a directory")
+    fails(["predict", files_run, "--data", data["test.ts"], "--output",
+           tmp_path / "no/such/p.csv"], capsys, "does not exist")

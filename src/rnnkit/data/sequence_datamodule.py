@@ -194,6 +194,7 @@ class SequenceDataModule(L.LightningDataModule):
         self._info: dict[str, Any] | None = None
         self._standardizer: Standardizer | None = None
         self._split: dict[str, Any] | None = None  # {"sha256", "val_indices"} of a split
+        self.test_digest: str | None = None  # SHA-256 of the test file, once read
 
     # ---- what a model needs to know -------------------------------------------------------
     def _ensure_info(self) -> dict[str, Any]:
@@ -266,9 +267,12 @@ class SequenceDataModule(L.LightningDataModule):
                 if self.normalize == "sequence" else
                 "features standardised with training statistics (regression: the level of a "
                 "series carries the target)")
-        if self.val_fraction == "auto":
-            self.val_fraction, note = auto_val_fraction(
-                len(full), self.test_path is not None or self.val_path is not None)
+        if self.val_path is not None and self.val_fraction == "auto":
+            self.val_fraction = 0.0
+            self.notes.append(f"validation on {self.val_path}; training on all {len(full)} "
+                              "training sequences")
+        elif self.val_fraction == "auto":
+            self.val_fraction, note = auto_val_fraction(len(full), self.test_path is not None)
             self.notes.append(note)
         if self.val_path is not None:
             digest = file_digest(self.val_path)
@@ -300,9 +304,9 @@ class SequenceDataModule(L.LightningDataModule):
         if self._split is not None and "sha256" in self._split:
             if digest != self._split["sha256"]:
                 raise ValueError(
-                    f"{self.train_path} changed since the run was trained (its SHA-256 differs), "
-                    "so the run's validation split cannot be rebuilt from it; restore the file, "
-                    "or evaluate on a test file (--test FILE)"
+                    f"{self.train_path} is not the training file the run was trained on, or it "
+                    "changed since (its SHA-256 differs from the checkpoint's), so the run's "
+                    "validation split cannot be rebuilt from it; restore the file"
                 )
             val_idx = np.asarray(self._split["val_indices"], dtype=np.int64)
             if len(val_idx) and (val_idx.min() < 0 or val_idx.max() >= len(full)):
@@ -318,6 +322,7 @@ class SequenceDataModule(L.LightningDataModule):
             self._load_train()
         if stage in (None, "test") and self.test_path is not None and "test" not in self._raw:
             self._raw["test"] = self._read(self.test_path)
+            self.test_digest = file_digest(self.test_path)
         if stage in (None, "predict") and self.predict_path is not None \
                 and "predict" not in self._raw:
             self._raw["predict"] = self._read(self.predict_path)
@@ -377,6 +382,8 @@ class SequenceDataModule(L.LightningDataModule):
             return {}
         state = {**self._ensure_info(), "standardizer": self.standardizer.to_dict(),
                  "normalize": self.normalize}
+        if self.test_digest is not None:
+            state["test_sha256"] = self.test_digest
         if self._split is not None:
             state["split"] = dict(self._split)
         return state

@@ -136,9 +136,9 @@ def _check_split_reading(config: RunConfig, checkpoint: dict[str, Any], path: Pa
     changed = [k for k in READ_KEYS if k in trained and trained[k] != now[k]]
     if changed:
         raise RunError(
-            f"cannot change data.{changed[0]} when evaluating on the validation split: it is "
-            f"rebuilt from the training file read as in training ({path}); read options may "
-            "change only for a test file (--test FILE)"
+            f"cannot change data.{changed[0]} when evaluating on the validation data: it is "
+            f"read as in training ({path}); read options may change only for a test file "
+            "(--test FILE)"
         )
 
 

@@ -262,6 +262,8 @@ def train(
     dm = make_datamodule(config.data, config.trainer.seed, state=state)
     dm.setup("fit")  # every split is read and checked now, before anything is written
     dm.setup("test")
+    if saved is not None:
+        _check_test_file(saved, dm, config)
     config, notes = _resolve(config, dm)
     batches = len(dm.train_dataloader())
     if saved is not None:
@@ -397,6 +399,16 @@ def _resolve(config: RunConfig, dm: pl.LightningDataModule) -> tuple[RunConfig, 
 
 def _data_kind(config: RunConfig, dm: pl.LightningDataModule) -> str:
     return dm.task if config.data.name == "files" else "classification"  # type: ignore[attr-defined]
+
+
+def _check_test_file(saved: dict[str, Any], dm: pl.LightningDataModule, config: RunConfig) -> None:
+    """A resumed run reports on the test file it started with, unchanged."""
+    before = ((saved.get("hyper_parameters") or {}).get("data_state") or {}).get("test_sha256")
+    now = getattr(dm, "test_digest", None)
+    if before is not None and now is not None and before != now:
+        raise RunError(f"{config.data.test} changed since the run started (its SHA-256 "
+                       "differs from the checkpoint's); restore it to resume, or evaluate the "
+                       "run on the new file with rnnkit evaluate RUN --test FILE")
 
 
 def _check_resumable(saved: dict[str, Any], batches_per_epoch: int, path: Path) -> None:
