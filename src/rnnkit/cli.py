@@ -37,12 +37,14 @@ def _add_overrides(p: argparse.ArgumentParser, *, training: bool | None) -> None
         )
         g.add_argument(
             "--val-fraction", type=float, metavar="F",
-            help="data.val_fraction: part of --train held out for validation (default 0.1)",
+            help="data.val_fraction: part of --train held out for validation (default: auto, "
+            "10%% when that is at least 50 sequences, else none when --test is given)",
         )
     if training is not None:
         g.add_argument("--test", metavar="FILE", help="data.test: a test file for --train data")
     if training:
-        g.add_argument("--epochs", type=int, metavar="N", help="trainer.epochs")
+        g.add_argument("--epochs", type=int, metavar="N",
+                       help="trainer.epochs: a budget in epochs instead of trainer.steps")
         g.add_argument("--out", metavar="DIR", help="run directory (default runs/NAME-TIMESTAMP)")
         g.add_argument("--seed", type=int, metavar="N", help="trainer.seed")
     g.add_argument(
