@@ -44,6 +44,7 @@ __all__ = [
     "save_config",
     "Override",
     "FILES_DEFAULTS",
+    "override_key",
 ]
 
 
@@ -543,6 +544,13 @@ def _parse_override(item: str) -> tuple[list[str], Any]:
 Override = str | tuple[str, Any]  # "section.key=value" or ("section.key", value)
 
 
+def override_key(override: Override) -> str:
+    """The ``section.key`` an override sets."""
+    if isinstance(override, tuple):
+        return override[0]
+    return override.partition("=")[0].strip()
+
+
 def apply_overrides(config: Mapping[str, Any], overrides: Iterable[Override]) -> dict[str, Any]:
     """Return a copy of the nested dict ``config`` with overrides applied.
 
@@ -652,7 +660,7 @@ def _load(data: dict[str, Any], overrides: list[Override]) -> RunConfig:
     merged = apply_overrides(data, overrides)
     # The budget is epochs or steps. The command line has the last word: trainer.epochs given
     # there (not trainer.steps) means a budget in epochs; both there is a contradiction.
-    given = {o[0] if isinstance(o, tuple) else o.partition("=")[0].strip() for o in overrides}
+    given = {override_key(o) for o in overrides}
     if {"trainer.epochs", "trainer.steps"} <= given:
         raise ConfigError("trainer.epochs and trainer.steps both set the budget; give one")
     if "trainer.epochs" in given:

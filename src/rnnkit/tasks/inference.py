@@ -17,7 +17,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from rnnkit.config import Override, RunConfig, apply_overrides
+from rnnkit.config import Override, RunConfig, apply_overrides, override_key
 from rnnkit.tasks.checkpoint import find_checkpoint, read_checkpoint
 from rnnkit.tasks.classify import ClassificationTask
 from rnnkit.tasks.files import SequencePredictions, files_datamodule, predict_sequences
@@ -78,8 +78,7 @@ def _eval_config(
     if not isinstance(hparams.get("config"), dict):
         raise RunError(f"{path} holds no rnnkit config; was it written by `rnnkit train`?")
     overrides = list(overrides)
-    keys = [o[0] if isinstance(o, tuple) else o.partition("=")[0].strip() for o in overrides]
-    bad = [k for k in keys if k not in EVAL_KEYS]
+    bad = [k for k in map(override_key, overrides) if k not in EVAL_KEYS]
     if bad:
         raise RunError(
             f"cannot override {', '.join(bad)} here: the model, its preprocessing and its "
@@ -95,10 +94,12 @@ def _eval_config(
     return config
 
 
-def load_task(path: Path, config: RunConfig) -> pl.LightningModule:
+def load_task(
+    path: Path, config: RunConfig, checkpoint: dict[str, Any] | None = None
+) -> pl.LightningModule:
     """The checkpoint's task in eval mode, built from ``config`` and checked against the
-    weights before they are loaded."""
-    checkpoint = read_checkpoint(path)
+    weights before they are loaded; ``checkpoint`` is the file's content when already read."""
+    checkpoint = read_checkpoint(path) if checkpoint is None else checkpoint
     hparams = dict(checkpoint.get("hyper_parameters") or {})
     cls = RegressionTask if "target_std" in hparams else ClassificationTask
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
@@ -152,12 +153,13 @@ def evaluate(target: str | os.PathLike, overrides: Iterable[Override] = ()) -> E
     """
     quiet_lightning()
     path = find_checkpoint(target, "best")
-    config = _eval_config(read_checkpoint(path), overrides, path)
-    task = load_task(path, config)
+    checkpoint = read_checkpoint(path)
+    config = _eval_config(checkpoint, overrides, path)
+    task = load_task(path, config, checkpoint)
     if config.data.name == "files":
         need_train = config.data.test is None
         if need_train:
-            _check_split_reading(config, read_checkpoint(path), path)
+            _check_split_reading(config, checkpoint, path)
         if need_train and not Path(str(config.data.train)).is_file():
             raise RunError(f"this run has no test file and its training file "
                            f"{config.data.train} (for the validation split) is gone; pass "
@@ -189,11 +191,12 @@ def predict_file(
     labels). The file may hold labels; they are kept as :attr:`SequencePredictions.targets`.
     """
     path = find_checkpoint(target, "best")
-    config = _eval_config(read_checkpoint(path), overrides, path)
+    checkpoint = read_checkpoint(path)
+    config = _eval_config(checkpoint, overrides, path)
     if config.data.name != "files":
         raise RunError(f"--data predicts sequence files; this model was trained on "
                        f"{config.data.name!r} (pass image files instead)")
-    task = load_task(path, config)
+    task = load_task(path, config, checkpoint)
     dm = files_datamodule(config.data, config.trainer.seed, state=_data_state(task, path),
                           need_train=False, use_test=False, predict_path=data)
     return predict_sequences(task, dm, data, config.data, batch_size=batch_size)
@@ -217,11 +220,12 @@ def predict(
     if not files:
         raise RunError("predict needs at least one image file")
     path = find_checkpoint(target, "best")
-    config = _eval_config(read_checkpoint(path), overrides, path)
+    checkpoint = read_checkpoint(path)
+    config = _eval_config(checkpoint, overrides, path)
     if config.data.name != "mnist":
         raise RunError(f"this model was trained on sequence files ({config.data.train}); "
                        "predict a file of sequences with --data FILE")
-    task = load_task(path, config)
+    task = load_task(path, config, checkpoint)
     dm = make_datamodule(config.data, config.trainer.seed)
     names = task.class_names
     predictions = []

@@ -242,12 +242,13 @@ def train(
     last = run_dir / CHECKPOINT_DIR / "last.ckpt"
     saved: dict[str, Any] | None = None
     if resume:
-        for name in ("last", "best"):
-            if not is_run_dir(run_dir) or not (run_dir / CHECKPOINT_DIR / f"{name}.ckpt").is_file():
-                raise RunError(f"cannot resume {run_dir}: no {CHECKPOINT_DIR}/{name}.ckpt (a run "
+        best = run_dir / CHECKPOINT_DIR / "best.ckpt"
+        for path in (last, best):
+            if not is_run_dir(run_dir) or not path.is_file():
+                raise RunError(f"cannot resume {run_dir}: no {CHECKPOINT_DIR}/{path.name} (a run "
                                "writes both at every check)")
         saved = read_checkpoint(last)
-        read_checkpoint(run_dir / CHECKPOINT_DIR / "best.ckpt")  # readable, before any write
+        read_checkpoint(best)  # readable, before anything is written
     else:
         check_new_run_dir(run_dir)
     named = bool(config.out)
@@ -258,12 +259,12 @@ def train(
     check_trainer_settings(config)
 
     pl.seed_everything(config.trainer.seed, workers=True, verbose=False)
-    state = (saved or {}).get("hyper_parameters", {}).get("data_state") if resume else None
+    state = (saved.get("hyper_parameters") or {}).get("data_state") if saved else None
     dm = make_datamodule(config.data, config.trainer.seed, state=state)
     dm.setup("fit")  # every split is read and checked now, before anything is written
     dm.setup("test")
-    if saved is not None:
-        _check_test_file(saved, dm, config)
+    if state:
+        _check_test_file(state, dm, config)
     config, notes = _resolve(config, dm)
     batches = len(dm.train_dataloader())
     if saved is not None:
@@ -282,7 +283,6 @@ def train(
 
     if resume:  # the choices were announced and explained when the run started
         notes = _comment_lines(run_dir / "config.yaml")
-    if resume:
         lock = lock_run_dir(run_dir)
     else:
         run_dir, lock = claim_run_dir(run_dir, default=not named)
@@ -401,9 +401,10 @@ def _data_kind(config: RunConfig, dm: pl.LightningDataModule) -> str:
     return dm.task if config.data.name == "files" else "classification"  # type: ignore[attr-defined]
 
 
-def _check_test_file(saved: dict[str, Any], dm: pl.LightningDataModule, config: RunConfig) -> None:
-    """A resumed run reports on the test file it started with, unchanged."""
-    before = ((saved.get("hyper_parameters") or {}).get("data_state") or {}).get("test_sha256")
+def _check_test_file(state: dict[str, Any], dm: pl.LightningDataModule, config: RunConfig) -> None:
+    """A resumed run reports on the test file it started with (``state``: the checkpoint's
+    data state), unchanged."""
+    before = state.get("test_sha256")
     now = getattr(dm, "test_digest", None)
     if before is not None and now is not None and before != now:
         raise RunError(f"{config.data.test} changed since the run started (its SHA-256 "
@@ -424,17 +425,16 @@ def _check_resumable(saved: dict[str, Any], batches_per_epoch: int, path: Path) 
 
 def new_task(config: RunConfig, dm: pl.LightningDataModule) -> pl.LightningModule:
     """The task for ``dm``'s data: classification, or regression for numeric targets."""
+    regression = _data_kind(config, dm) == "regression"
+    check_model_memory(config.model, dm.input_size, 1 if regression else dm.num_classes)
     if config.data.name != "files":
-        check_model_memory(config.model, dm.input_size, dm.num_classes)
         return ClassificationTask(
             config.to_dict(), dm.input_size, dm.num_classes, list(dm.class_names)
         )
     state = dm.state_dict()
-    if dm.task == "regression":
-        check_model_memory(config.model, dm.input_size, 1)
+    if regression:
         mean, std = target_statistics(dm)  # type: ignore[arg-type]
         return RegressionTask(config.to_dict(), dm.input_size, mean, std, state)
-    check_model_memory(config.model, dm.input_size, dm.num_classes)
     return ClassificationTask(
         config.to_dict(), dm.input_size, dm.num_classes, list(dm.class_names), state
     )
