@@ -53,10 +53,11 @@ class ConfigError(ValueError):
 
 
 def _opt(default: Any, help: str, *, choices: tuple | None = None, min: float | None = None,
-         max: float | None = None, min_exclusive: bool = False) -> Any:
-    """A dataclass field with its help text and the checks :func:`_check_field` applies."""
+         max: float | None = None, min_exclusive: bool = False, auto: bool = False) -> Any:
+    """A dataclass field with its help text and the checks :func:`_check_field` applies;
+    ``auto``: a number, or the text ``auto`` (resolved when the data are known)."""
     meta = {"help": help, "choices": choices, "min": min, "max": max,
-            "min_exclusive": min_exclusive}
+            "min_exclusive": min_exclusive, "auto": auto}
     return field(default=default, metadata=meta)
 
 
@@ -97,7 +98,8 @@ class DataConfig(_Section):
                      choices=("rows", "pixels", "permuted"))
     perm_seed: int = _opt(0, "seed of the permuted view's pixel order", min=0)
     batch_size: int | str = _opt(100, "examples per batch, or auto (files: from the number of "
-                                 "training sequences, see docs/data-formats.md)", min=1)
+                                 "training sequences, see docs/data-formats.md)", min=1,
+                                 auto=True)
     val_size: int = _opt(1000, "training examples held out for validation", min=1)
     normalize: str | bool = _opt(
         "feature", "feature: standardise each input feature (MNIST: with MNIST's training "
@@ -113,7 +115,7 @@ class DataConfig(_Section):
     val_fraction: float | str = _opt(
         0.1, "files: part of data.train held out for validation (stratified by class), or "
         "auto (decided from the number of training sequences; see docs/data-formats.md)",
-        min=0.0, max=0.9)
+        min=0.0, max=0.9, auto=True)
     format: str | None = _opt(None, "files: ts, npz, csv, csv-long, csv-wide or tsv (default: "
                               "from each file's extension)")
     task: str = _opt("auto", "files: classification, regression or auto (from the labels)",
@@ -137,10 +139,6 @@ class DataConfig(_Section):
         super().__post_init__()
 
     def _check(self) -> None:
-        for key in ("batch_size", "val_fraction"):
-            if isinstance(getattr(self, key), str) and getattr(self, key) != "auto":
-                raise ConfigError(f"data.{key} must be a number or auto, got "
-                                  f"{getattr(self, key)!r}")
         if self.download and self.source == "bundled":
             raise ConfigError("data.download=true needs data.source 'full' or a directory, "
                               "not 'bundled' (the bundled sample ships with rnnkit)")
@@ -272,7 +270,7 @@ class ModelConfig(_Section):
                         choices=("last", "mean", "max", "meanmax", "attention"))
     patch: int | str = _opt(1, "k: every k consecutive steps become one step of k*F features "
                             "before the recurrent layer; auto: k = ceil(longest training "
-                            "sequence / 64)", min=1)
+                            "sequence / 64)", min=1, auto=True)
     frontend: str = _opt("patch", "how model.patch shortens the sequence: patch (k steps side "
                          "by side) or conv (a strided convolution over 2k+1 steps with "
                          "hidden_size channels)", choices=("patch", "conv"))
@@ -301,9 +299,6 @@ class ModelConfig(_Section):
         return options
 
     def _check(self) -> None:
-        if isinstance(self.patch, str) and self.patch != "auto":
-            raise ConfigError(f"model.patch must be a number of steps or auto, got "
-                              f"{self.patch!r}")
         if self.recurrent_max_abs > 0 and self.cell != "indrnn":
             raise ConfigError(
                 f"model.recurrent_max_abs bounds IndRNN's recurrent weights; cell is {self.cell}"
@@ -349,7 +344,7 @@ class TrainerConfig(_Section):
     check_every: int | str = _opt(
         "auto", "validate, print the progress line and write checkpoints every this many "
         "optimizer steps, rounded to whole epochs (auto: about every 100 steps, at least every "
-        "epoch); an interrupted run resumes from the last check", min=1)
+        "epoch); an interrupted run resumes from the last check", min=1, auto=True)
     seed: int = _opt(0, "seed for weights, shuffling and dropout", min=0, max=2**32 - 1)
     grad_clip: float = _opt(1.0, "clip the gradient norm to this value (0 = off)", min=0.0)
     early_stopping: int = _opt(0, "stop after this many optimizer steps without a better "
@@ -365,18 +360,14 @@ class TrainerConfig(_Section):
     deterministic: bool = _opt(False, "also ask torch for deterministic kernels (slower)")
     threads: int | str = _opt("auto", "CPU threads for torch's kernels; auto: 1 for small "
                               "batches x hidden sizes (below 4096, where more threads only "
-                              "wait on each other), else torch's default", min=1)
+                              "wait on each other), else torch's default", min=1,
+                              auto=True)
     log_every_n_steps: int = _opt(20, "log training metrics every n steps", min=1)
     progress_bar: bool = _opt(True, "show progress: a bar on a terminal, one line per check "
                               "otherwise")
     verbose: bool = _opt(False, "also print Lightning's model summary table")
 
     def _check(self) -> None:
-        if isinstance(self.threads, str) and self.threads != "auto":
-            raise ConfigError(f"trainer.threads must be a number or auto, got {self.threads!r}")
-        if isinstance(self.check_every, str) and self.check_every != "auto":
-            raise ConfigError(f"trainer.check_every must be a number of steps or auto, got "
-                              f"{self.check_every!r}")
         devices = self.devices
         if isinstance(devices, str) and devices != "auto":
             items = [d.strip() for d in devices.split(",") if d.strip()]
@@ -486,6 +477,8 @@ def _check_field(cls: type, f: dataclasses.Field, value: Any) -> Any:
         return value
     value = _coerce(_hints(cls)[f.name], value, key)
     meta = f.metadata
+    if meta.get("auto") and isinstance(value, str) and value != "auto":
+        raise ConfigError(f"{key} must be a number or auto, got {value!r}")
     if meta.get("choices") and value not in meta["choices"]:
         raise ConfigError(f"{key} must be one of {', '.join(meta['choices'])}; got {value!r}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
