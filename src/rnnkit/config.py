@@ -45,6 +45,7 @@ __all__ = [
     "Override",
     "FILES_DEFAULTS",
     "override_key",
+    "READ_OPTION_KEYS",
 ]
 
 
@@ -251,6 +252,10 @@ class DataConfig(_Section):
 
 
 _NO_LABELS = object()  # data.label_col=none: the wide CSV has no label column
+
+# The data keys that say how a file is read (DataConfig.read_options), not what is done with it.
+READ_OPTION_KEYS = ("format", "id_col", "time_col", "label_col", "feature_cols", "delimiter",
+                    "header")
 
 
 @dataclass(frozen=True)

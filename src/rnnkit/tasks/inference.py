@@ -17,7 +17,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from rnnkit.config import Override, RunConfig, apply_overrides, override_key
+from rnnkit.config import READ_OPTION_KEYS, Override, RunConfig, apply_overrides, override_key
 from rnnkit.tasks.checkpoint import find_checkpoint, read_checkpoint
 from rnnkit.tasks.classify import ClassificationTask
 from rnnkit.tasks.files import SequencePredictions, files_datamodule, predict_sequences
@@ -45,8 +45,7 @@ __all__ = ["EVAL_KEYS", "EvalResult", "Prediction", "evaluate", "load_task", "pr
 # where the work runs. The model, its preprocessing and its validation split are the checkpoint's.
 EVAL_KEYS = (
     "data.source", "data.download", "data.num_workers", "data.batch_size", "data.bucket",
-    "data.test", "data.train", "data.format", "data.id_col", "data.time_col", "data.label_col",
-    "data.feature_cols", "data.delimiter", "data.header",
+    "data.test", "data.train", *(f"data.{key}" for key in READ_OPTION_KEYS),
     "trainer.accelerator", "trainer.devices", "trainer.precision", "trainer.progress_bar",
     "trainer.deterministic", "trainer.verbose", "trainer.threads",
 )
@@ -127,14 +126,11 @@ def _data_state(task: pl.LightningModule, path: Path) -> dict[str, Any]:
     return state
 
 
-READ_KEYS = ("format", "id_col", "time_col", "label_col", "feature_cols", "delimiter", "header")
-
-
 def _check_split_reading(config: RunConfig, checkpoint: dict[str, Any], path: Path) -> None:
     """The validation split is rebuilt by index: the training file must be read as it was."""
     trained = checkpoint["hyper_parameters"]["config"].get("data", {})
     now = config.data.to_dict()
-    changed = [k for k in READ_KEYS if k in trained and trained[k] != now[k]]
+    changed = [k for k in READ_OPTION_KEYS if k in trained and trained[k] != now[k]]
     if changed:
         raise RunError(
             f"cannot change data.{changed[0]} when evaluating on the validation data: it is "
