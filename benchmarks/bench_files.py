@@ -112,7 +112,7 @@ def generic(args: argparse.Namespace) -> None:
     import torch
 
     from rnnkit.data import load_mnist, read_sequences
-    from rnnkit.data.mnist_datamodule import MNISTDataModule
+    from rnnkit.data.mnist.datamodule import MNISTDataModule
 
     torch.set_num_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="rnnkit-bench-files-", dir=args.tmp))

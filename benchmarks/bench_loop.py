@@ -28,7 +28,7 @@ import torch
 
 from rnnkit.config import load_config
 from rnnkit.data.sequences import SequenceDataset
-from rnnkit.data.ts import write_ts
+from rnnkit.data.sequences.ts import write_ts
 from rnnkit.models import SequenceClassifier
 from rnnkit.tasks import train
 from rnnkit.tasks.files import files_datamodule

@@ -192,7 +192,7 @@ class EpochClock(pl.Callback):
 
 def bare_loop(config: RunConfig, data_dir: Path) -> float:
     """One epoch of the same model/optimizer/schedule/clipping as a plain PyTorch loop."""
-    from rnnkit.data.mnist_datamodule import MNISTDataModule
+    from rnnkit.data.mnist.datamodule import MNISTDataModule
     from rnnkit.models import SequenceClassifier
     from rnnkit.tasks.optim import make_optimizer, make_scheduler
 

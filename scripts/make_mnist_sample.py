@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.data.download import file_md5
-from rnnkit.data.idx import write_idx
-from rnnkit.data.mnist import BUNDLED_DIR, FILES, _find, load_mnist
+from rnnkit.data.mnist.idx import write_idx
+from rnnkit.data.mnist.images import BUNDLED_DIR, FILES, _find, load_mnist
 
 PER_CLASS = {"train": 1000, "test": 200}
 PREFIX = {"train": "train", "test": "t10k"}

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rnnkit.cli import main
-from rnnkit.data.idx import read_idx, write_idx
+from rnnkit.data.mnist.idx import read_idx, write_idx
 
 
 def _write_tiny_mnist(root: Path, n_train: int = 100, n_test: int = 30) -> Path:

@@ -255,7 +255,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     for where, name, p in rows:
         print(f"{where}\t{name}\t{p:.4f}")
     if args.output:
-        from rnnkit.data.tabular import spreadsheet_safe
+        from rnnkit.data.sequences.tabular import spreadsheet_safe
 
         with open(args.output, "w", newline="") as f:
             writer = csv.writer(f)

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from rnnkit.data.idx import IDXFormatError, is_gzip, read_idx, write_idx
+from rnnkit.data.mnist.idx import IDXFormatError, is_gzip, read_idx, write_idx
 
 
 @pytest.fixture

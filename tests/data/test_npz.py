@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from npy_helpers import npy_bytes
 
-from rnnkit.data.npz import read_npz, write_npz
+from rnnkit.data.sequences.npz import read_npz, write_npz
 from rnnkit.data.sequences import SequenceDataset, SequenceFileError, read_sequences
 
 

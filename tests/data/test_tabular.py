@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rnnkit.data.sequences import SequenceFileError, read_sequences
-from rnnkit.data.tabular import (
+from rnnkit.data.sequences.tabular import (
     read_csv,
     read_csv_long,
     read_csv_wide,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnnkit.data.sequences import SequenceDataset, SequenceFileError
-from rnnkit.data.ts import read_ts, write_ts
+from rnnkit.data.sequences.ts import read_ts, write_ts
 
 HEADER = """\
 @problemName Example

@@ -22,7 +22,7 @@ from tiny_data import tiny_config, write_tiny_mnist
 
 from rnnkit.cli import main
 from rnnkit.data.sequences import SequenceDataset
-from rnnkit.data.ts import write_ts
+from rnnkit.data.sequences.ts import write_ts
 from rnnkit.tasks import RunError, RunInterrupted, read_checkpoint, resume_config, train
 from rnnkit.tasks.rundir import claim_run_dir
 

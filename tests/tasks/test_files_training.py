@@ -18,7 +18,7 @@ import torch
 from rnnkit.cli import main
 from rnnkit.config import ConfigError, load_config
 from rnnkit.data.sequences import SequenceDataset, read_sequences
-from rnnkit.data.ts import write_ts
+from rnnkit.data.sequences.ts import write_ts
 from rnnkit.tasks import RegressionTask, evaluate, predict_file, read_checkpoint, train
 from rnnkit.tasks.files import predict_sequences
 

@@ -77,7 +77,7 @@ def test_evaluate_refuses_model_overrides(finished_run):
 
 
 def test_predict_npy_and_idx(finished_run, tiny_mnist, tmp_path):
-    from rnnkit.data.idx import read_idx
+    from rnnkit.data.mnist.idx import read_idx
 
     images = read_idx(tiny_mnist / "t10k-images-idx3-ubyte")[:5]
     np.save(tmp_path / "five.npy", images)

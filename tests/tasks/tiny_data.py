@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.config import RunConfig
-from rnnkit.data.idx import write_idx
+from rnnkit.data.mnist.idx import write_idx
 
 
 def write_tiny_mnist(root: Path, n_train: int = 120, n_test: int = 40, seed: int = 0) -> Path:

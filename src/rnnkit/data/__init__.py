@@ -1,12 +1,12 @@
 """rnnkit.data: MNIST (IDX) and sequence files (.ts, CSV, NPZ), with their data modules."""
 
 from rnnkit.data.download import ChecksumError, DownloadError, data_dir, download_url
-from rnnkit.data.idx import IDXFormatError, read_idx, write_idx
+from rnnkit.data.mnist.idx import IDXFormatError, read_idx, write_idx
 from rnnkit.data.mnist import load_images, load_mnist, mnist_view, pixel_permutation
-from rnnkit.data.npz import read_npz, write_npz
+from rnnkit.data.sequences.npz import read_npz, write_npz
 from rnnkit.data.sequences import SequenceDataset, SequenceFileError, Standardizer, read_sequences
-from rnnkit.data.tabular import read_csv, read_csv_long, read_csv_wide
-from rnnkit.data.ts import read_ts, write_ts
+from rnnkit.data.sequences.tabular import read_csv, read_csv_long, read_csv_wide
+from rnnkit.data.sequences.ts import read_ts, write_ts
 
 __all__ = [
     "ChecksumError",
@@ -37,8 +37,8 @@ __all__ = [
 
 # Data modules import Lightning (seconds); load them only when asked for.
 _LAZY = {
-    "MNISTDataModule": "rnnkit.data.mnist_datamodule",
-    "SequenceDataModule": "rnnkit.data.sequence_datamodule",
+    "MNISTDataModule": "rnnkit.data.mnist.datamodule",
+    "SequenceDataModule": "rnnkit.data.sequences.datamodule",
 }
 
 

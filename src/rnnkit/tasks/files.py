@@ -23,8 +23,8 @@ import torch
 
 from rnnkit.config import ConfigError, DataConfig
 from rnnkit.data.npy import read_npz_arrays
-from rnnkit.data.sequence_datamodule import SequenceDataModule
-from rnnkit.data.tabular import ID_NAMES, sniff_delimiter, spreadsheet_safe
+from rnnkit.data.sequences.datamodule import SequenceDataModule
+from rnnkit.data.sequences.tabular import ID_NAMES, sniff_delimiter, spreadsheet_safe
 
 __all__ = [
     "SequencePredictions",
@@ -177,7 +177,7 @@ class SequencePredictions:
         ``predicted`` (class name or value), ``label``/``target`` (when the file has them),
         then for classification one ``prob_<class>`` column per class. Text cells that a
         spreadsheet would run as a formula get a leading ``'`` (see
-        :func:`~rnnkit.data.tabular.spreadsheet_safe`).
+        :func:`~rnnkit.data.sequences.tabular.spreadsheet_safe`).
         """
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -123,7 +123,7 @@ def make_datamodule(
     """The LightningDataModule for a data config (``seed`` splits train/validation); ``state``
     is a checkpoint's data description (sequence files: its split and standardizer)."""
     if data.name == "mnist":
-        from rnnkit.data.mnist_datamodule import MNISTDataModule
+        from rnnkit.data.mnist.datamodule import MNISTDataModule
 
         return MNISTDataModule(
             data.source,

@@ -9,7 +9,7 @@ import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, TensorDataset
 
-from rnnkit.data.mnist import VIEWS, download_mnist, load_mnist, mnist_view
+from rnnkit.data.mnist.images import VIEWS, download_mnist, load_mnist, mnist_view
 
 __all__ = ["MNISTDataModule"]
 

@@ -11,7 +11,7 @@ import numpy as np
 from torch.utils.data import DataLoader, SequentialSampler
 
 from rnnkit.data.batching import BucketBatchSampler, SeededShuffleSampler, collate_sequences
-from rnnkit.data.sequences import SequenceDataset, Standardizer, Task, read_sequences
+from rnnkit.data.sequences.dataset import SequenceDataset, Standardizer, Task, read_sequences
 
 __all__ = [
     "MIN_VAL_SEQUENCES",

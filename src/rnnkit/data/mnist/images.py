@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.data.download import DownloadError, data_dir, download_url
-from rnnkit.data.idx import IDXFormatError, read_idx
+from rnnkit.data.mnist.idx import IDXFormatError, read_idx
 from rnnkit.data.npy import read_npy
 
 __all__ = [

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.sequences import (
+from rnnkit.data.sequences.dataset import (
     SequenceDataset,
     SequenceFileError,
     Task,

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.data.npy import NpyFormatError, read_npz_arrays
-from rnnkit.data.sequences import (
+from rnnkit.data.sequences.dataset import (
     SequenceDataset,
     SequenceFileError,
     Task,

@@ -402,11 +402,11 @@ def read_sequences(path: str | Path, format: str | None = None, **options: Any) 
         format: one of ``ts``, ``npz``, ``csv`` (long form if an id column is named or found,
             else wide form), ``csv-long``, ``csv-wide``, ``tsv`` (wide, tab-separated, label
             first: the UCR 2018 layout). Default: from the extension.
-        **options: passed to the reader (:func:`~rnnkit.data.ts.read_ts`,
-            :func:`~rnnkit.data.tabular.read_csv`, :func:`~rnnkit.data.npz.read_npz`), e.g.
+        **options: passed to the reader (:func:`~rnnkit.data.sequences.ts.read_ts`,
+            :func:`~rnnkit.data.sequences.tabular.read_csv`, :func:`~rnnkit.data.sequences.npz.read_npz`), e.g.
             ``task``, ``class_names``, ``id_col``, ``label_col``.
     """
-    from rnnkit.data import npz, tabular, ts
+    from rnnkit.data.sequences import npz, tabular, ts
 
     fmt = (format or Path(path).suffix.lstrip(".")).lower()
     if fmt == "ts":

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.sequences import (
+from rnnkit.data.sequences.dataset import (
     SequenceDataset,
     SequenceFileError,
     Task,
