@@ -15,9 +15,7 @@ import torch
 from npy_helpers import npy_bytes
 from PIL import Image
 
-from rnnkit.data.mnist import images as mnist
 from rnnkit.data.download import ChecksumError
-from rnnkit.data.mnist.idx import IDXFormatError, write_idx
 from rnnkit.data.mnist import (
     MNIST_MEAN,
     MNIST_STD,
@@ -27,7 +25,9 @@ from rnnkit.data.mnist import (
     mnist_view,
     pixel_permutation,
 )
+from rnnkit.data.mnist import images as mnist
 from rnnkit.data.mnist.datamodule import MNISTDataModule
+from rnnkit.data.mnist.idx import IDXFormatError, write_idx
 
 NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

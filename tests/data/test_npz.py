@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from npy_helpers import npy_bytes
 
-from rnnkit.data.sequences.npz import read_npz, write_npz
 from rnnkit.data.sequences import SequenceDataset, SequenceFileError, read_sequences
+from rnnkit.data.sequences.npz import read_npz, write_npz
 
 
 def test_round_trip_unequal_lengths_missing_values_string_classes(tmp_path):

@@ -8,8 +8,6 @@ import torch
 from torch.utils.data import DistributedSampler, SequentialSampler
 
 from rnnkit.data.batching import BucketBatchSampler, SeededShuffleSampler, collate_sequences
-from rnnkit.data.sequences.npz import write_npz
-from rnnkit.data.sequences.datamodule import SequenceDataModule, split_indices
 from rnnkit.data.sequences import (
     SequenceDataset,
     SequenceFileError,
@@ -17,6 +15,8 @@ from rnnkit.data.sequences import (
     forward_fill,
     read_sequences,
 )
+from rnnkit.data.sequences.datamodule import SequenceDataModule, split_indices
+from rnnkit.data.sequences.npz import write_npz
 from rnnkit.data.sequences.ts import write_ts
 
 NAN = np.nan

@@ -1,10 +1,10 @@
 """rnnkit.data: MNIST (IDX) and sequence files (.ts, CSV, NPZ), with their data modules."""
 
 from rnnkit.data.download import ChecksumError, DownloadError, data_dir, download_url
-from rnnkit.data.mnist.idx import IDXFormatError, read_idx, write_idx
 from rnnkit.data.mnist import load_images, load_mnist, mnist_view, pixel_permutation
-from rnnkit.data.sequences.npz import read_npz, write_npz
+from rnnkit.data.mnist.idx import IDXFormatError, read_idx, write_idx
 from rnnkit.data.sequences import SequenceDataset, SequenceFileError, Standardizer, read_sequences
+from rnnkit.data.sequences.npz import read_npz, write_npz
 from rnnkit.data.sequences.tabular import read_csv, read_csv_long, read_csv_wide
 from rnnkit.data.sequences.ts import read_ts, write_ts
 

@@ -403,8 +403,9 @@ def read_sequences(path: str | Path, format: str | None = None, **options: Any) 
             else wide form), ``csv-long``, ``csv-wide``, ``tsv`` (wide, tab-separated, label
             first: the UCR 2018 layout). Default: from the extension.
         **options: passed to the reader (:func:`~rnnkit.data.sequences.ts.read_ts`,
-            :func:`~rnnkit.data.sequences.tabular.read_csv`, :func:`~rnnkit.data.sequences.npz.read_npz`), e.g.
-            ``task``, ``class_names``, ``id_col``, ``label_col``.
+            :func:`~rnnkit.data.sequences.tabular.read_csv`,
+            :func:`~rnnkit.data.sequences.npz.read_npz`), e.g. ``task``, ``class_names``,
+            ``id_col``, ``label_col``.
     """
     from rnnkit.data.sequences import npz, tabular, ts
 
