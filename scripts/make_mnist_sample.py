@@ -20,7 +20,7 @@ import numpy as np
 
 from rnnkit.data.download import file_md5
 from rnnkit.data.mnist.idx import write_idx
-from rnnkit.data.mnist.images import BUNDLED_DIR, FILES, _find, load_mnist
+from rnnkit.data.mnist.images import BUNDLED_DIR, FILES, find_mnist_file, load_mnist
 
 PER_CLASS = {"train": 1000, "test": 200}
 PREFIX = {"train": "train", "test": "t10k"}
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     source, out = Path(args.source), Path(args.out)
 
     for name, (raw_md5, _) in FILES.items():
-        path = _find(source, name)
+        path = find_mnist_file(source, name)
         if path is None:
             parser.error(f"{name}[.gz] not found in {source}")
         found = file_md5(path, decompress=path.suffix == ".gz")

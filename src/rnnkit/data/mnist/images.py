@@ -50,6 +50,7 @@ __all__ = [
     "VIEWS",
     "load_mnist",
     "download_mnist",
+    "find_mnist_file",
     "mnist_view",
     "pixel_permutation",
     "load_images",
@@ -88,7 +89,9 @@ FILES: dict[str, tuple[str, str]] = {
 _PREFIX = {"train": "train", "test": "t10k"}
 
 
-def _find(directory: Path, name: str) -> Path | None:
+def find_mnist_file(directory: Path, name: str) -> Path | None:
+    """The MNIST file ``name`` (e.g. ``train-images-idx3-ubyte``) in ``directory`` or its
+    ``MNIST/raw`` folder (torchvision's layout), plain or ``.gz``; ``None`` when absent."""
     for d in (directory, directory / "MNIST" / "raw"):
         for candidate in (d / name, d / f"{name}.gz"):
             if candidate.is_file():
@@ -116,7 +119,7 @@ def download_mnist(root: str | os.PathLike | None = None) -> Path:
     """
     root = Path(root).expanduser() if root is not None else data_dir() / "mnist"
     for name, (raw_md5, gz_md5) in FILES.items():
-        if _find(root, name) is None:
+        if find_mnist_file(root, name) is None:
             urls = [f"{m}{name}.gz" for m in MIRRORS]
             try:
                 download_url(urls, root / f"{name}.gz", md5=gz_md5, raw_md5=raw_md5)
@@ -157,7 +160,7 @@ def load_mnist(
     paths = []
     for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
         name = f"{_PREFIX[split]}-{kind}"
-        path = _find(root, name)
+        path = find_mnist_file(root, name)
         if path is None:
             hint = "" if root == BUNDLED_DIR else "; pass download=True to fetch it"
             raise FileNotFoundError(
