@@ -5,9 +5,9 @@ import torch
 from torch.func import functional_call
 
 import rnnkit.nn
-from rnnkit.nn.cell import CellSpec
-from rnnkit.nn.cells import LSTMSpec
-from rnnkit.nn.layer import RecurrentLayer
+from rnnkit.nn.cell_api import CellSpec
+from rnnkit.nn.classic_cells import LSTMSpec
+from rnnkit.nn.recurrent_layer import RecurrentLayer
 from rnnkit.nn.regularizers import Regularizers
 
 DT = torch.float64

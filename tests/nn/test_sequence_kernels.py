@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnnkit.nn import sequence_kernels as sk
-from rnnkit.nn.cells import GRUSpec, LSTMSpec, RNNSpec
+from rnnkit.nn.classic_cells import GRUSpec, LSTMSpec, RNNSpec
 from rnnkit.nn.driver import length_mask, run_direction
 
 DT = torch.float64

@@ -10,11 +10,11 @@ LSTM/GRU, peephole LSTM and IndRNN; MinGRU and MinLSTM, trained by a parallel sc
 (:mod:`rnnkit.nn.sequence_kernels`).
 """
 
-from rnnkit.nn.cell import CellSpec, RecurrentCell
-from rnnkit.nn.cells import GRUCell, GRUSpec, LSTMCell, LSTMSpec, RNNCell, RNNSpec
+from rnnkit.nn.cell_api import CellSpec, RecurrentCell
+from rnnkit.nn.classic_cells import GRUCell, GRUSpec, LSTMCell, LSTMSpec, RNNCell, RNNSpec
+from rnnkit.nn.classic_layers import GRU, LSTM, RNN
 from rnnkit.nn.driver import MERGE_MODES
 from rnnkit.nn.indrnn import IndRNN, IndRNNCell, IndRNNSpec
-from rnnkit.nn.layer import RecurrentLayer
 from rnnkit.nn.layernorm import (
     LayerNormGRU,
     LayerNormGRUCell,
@@ -23,9 +23,9 @@ from rnnkit.nn.layernorm import (
     LayerNormLSTMCell,
     LayerNormLSTMSpec,
 )
-from rnnkit.nn.layers import GRU, LSTM, RNN
 from rnnkit.nn.minimal import MinGRU, MinGRUCell, MinGRUSpec, MinLSTM, MinLSTMCell, MinLSTMSpec
 from rnnkit.nn.peephole import PeepholeLSTM, PeepholeLSTMCell, PeepholeLSTMSpec
+from rnnkit.nn.recurrent_layer import RecurrentLayer
 from rnnkit.nn.regularizers import Regularizers
 
 LAYERS: dict[str, type[RecurrentLayer]] = {

@@ -1,8 +1,8 @@
 """The explicit path: the generic driver that turns any cell's single step into a layer.
 
 Everything here works on time-major tensors, ``x (L, N, F)``, and on any
-:class:`~rnnkit.nn.cell.CellSpec`. Variable lengths are handled with a step mask: on a padded step
-the state is carried unchanged and the output is zero, so the forward direction ends on each
+:class:`~rnnkit.nn.cell_api.CellSpec`. Variable lengths are handled with a step mask: on a padded
+step the state is carried unchanged and the output is zero, so the forward direction ends on each
 sequence's last valid step and the reverse direction starts on it.
 
 Bidirectional outputs are combined by a merge mode (:data:`MERGE_MODES`). Regularizers
@@ -10,7 +10,7 @@ Bidirectional outputs are combined by a merge mode (:data:`MERGE_MODES`). Regula
 :class:`~rnnkit.nn.regularizers.RegularizerPlan` per layer and direction, drawn once per forward
 pass: input dropout and weight drop are applied
 before the loop (a cell's ``run_sequence`` may still run); recurrent dropout and zoneout act in
-every step, so the loop over :meth:`~rnnkit.nn.cell.CellSpec.step` runs.
+every step, so the loop over :meth:`~rnnkit.nn.cell_api.CellSpec.step` runs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.nn.cell import CellSpec, State
+from rnnkit.nn.cell_api import CellSpec, State
 from rnnkit.nn.regularizers import RegularizerPlan, Regularizers
 
 __all__ = ["MERGE_MODES", "length_mask", "merge_directions", "run_direction", "run_layers"]

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.cells import _NONLINEARITIES
-from rnnkit.nn.layer import RecurrentLayer
+from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.classic_cells import _NONLINEARITIES
+from rnnkit.nn.recurrent_layer import RecurrentLayer
 
 __all__ = ["IndRNN", "IndRNNCell", "IndRNNSpec"]
 
@@ -110,7 +110,7 @@ class IndRNN(RecurrentLayer):
     (``nonlinearity`` defaults to ``"relu"``; ``recurrent_max_abs`` bounds the recurrent weights);
     inputs and outputs as :class:`rnnkit.nn.RNN`'s: ``output (L, N, D*H),
     h_n (D*num_layers, N, H)``. ``merge_mode`` and the regularizers are those of
-    :class:`~rnnkit.nn.layer.RecurrentLayer`.
+    :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
     """
 
     spec_class = IndRNNSpec

@@ -12,7 +12,7 @@ tanh (the state it carries stays un-normalised), as in the paper and in haste's 
 By default :math:`\mu, \sigma^2` are taken over all gates of a vector at once (``4H`` for the
 LSTM, ``3H`` for the GRU: the paper's and haste's choice); ``per_gate=True`` takes them over each
 gate's ``H`` units separately. The usual biases ``b_ih``, ``b_hh`` are added after normalising.
-Because :meth:`~rnnkit.nn.cell.CellSpec.project_input` runs once for all steps, the input half's
+Because :meth:`~rnnkit.nn.cell_api.CellSpec.project_input` runs once for all steps, the input half's
 normalisation costs nothing per step.
 
 ``bias=False`` removes every additive term: ``b_ih``, ``b_hh`` and the shifts :math:`\beta`.
@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.layer import RecurrentLayer
+from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.recurrent_layer import RecurrentLayer
 
 __all__ = [
     "LayerNormGRU",
@@ -210,7 +210,7 @@ class LayerNormLSTM(RecurrentLayer):
     Same constructor, inputs and outputs as :class:`rnnkit.nn.LSTM` (without ``proj_size``):
     ``output (L, N, D*H), (h_n, c_n) (D*num_layers, N, H)``. ``per_gate`` and ``eps`` configure
     the normalisation; ``merge_mode`` and the regularizers are those of
-    :class:`~rnnkit.nn.layer.RecurrentLayer`.
+    :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
     """
 
     spec_class = LayerNormLSTMSpec
@@ -222,7 +222,7 @@ class LayerNormGRU(RecurrentLayer):
     Same constructor, inputs and outputs as :class:`rnnkit.nn.GRU`:
     ``output (L, N, D*H), h_n (D*num_layers, N, H)``. ``per_gate`` and ``eps`` configure the
     normalisation; ``merge_mode`` and the regularizers are those of
-    :class:`~rnnkit.nn.layer.RecurrentLayer`.
+    :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
     """
 
     spec_class = LayerNormGRUSpec

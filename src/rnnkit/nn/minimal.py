@@ -32,8 +32,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn import sequence_kernels
-from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.layer import RecurrentLayer
+from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.recurrent_layer import RecurrentLayer
 from rnnkit.nn.scan import Gates, gated_scan
 
 __all__ = [
@@ -220,13 +220,13 @@ class MinLSTMSpec(_MinimalSpec):
 
 _LAYER_DOC = """
 
-    A :class:`~rnnkit.nn.layer.RecurrentLayer` (stacking, both directions, ``batch_first``,
-    lengths, initial states); it always runs the explicit path, as one parallel scan per layer
-    and direction (:func:`~rnnkit.nn.scan.gated_scan`).
+    A :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer` (stacking, both directions,
+    ``batch_first``, lengths, initial states); it always runs the explicit path, as one parallel
+    scan per layer and direction (:func:`~rnnkit.nn.scan.gated_scan`).
 
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device,
-        dtype, path: as for :class:`~rnnkit.nn.layer.RecurrentLayer`.
+        dtype, path: as for :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
         merge_mode, input_dropout, zoneout: as for the other layers (zoneout acts in every
         step, so with it the step loop runs instead of the scan).
 

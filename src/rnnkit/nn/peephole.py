@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.nn.cell import CellSpec, RecurrentCell, State
-from rnnkit.nn.layer import RecurrentLayer
+from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.recurrent_layer import RecurrentLayer
 
 __all__ = ["PeepholeLSTM", "PeepholeLSTMCell", "PeepholeLSTMSpec"]
 
@@ -63,7 +63,7 @@ class PeepholeLSTM(RecurrentLayer):
 
     Same constructor, inputs and outputs as :class:`rnnkit.nn.LSTM` (without ``proj_size``):
     ``output (L, N, D*H), (h_n, c_n) (D*num_layers, N, H)``; ``merge_mode`` and the regularizers
-    are those of :class:`~rnnkit.nn.layer.RecurrentLayer`.
+    are those of :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
     """
 
     spec_class = PeepholeLSTMSpec

@@ -1,8 +1,8 @@
 """Regularizers for recurrent layers: variational dropout, zoneout and weight drop.
 
-Every :class:`~rnnkit.nn.layer.RecurrentLayer` (RNN, LSTM, GRU and the extended cells) takes them
-as keyword arguments. They act in training only, except zoneout, whose evaluation mode uses its
-expected value; evaluation is always deterministic.
+Every :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer` (RNN, LSTM, GRU and the extended cells)
+takes them as keyword arguments. They act in training only, except zoneout, whose evaluation mode
+uses its expected value; evaluation is always deterministic.
 
 =====================  ===========================================================================
 keyword                what it does (per layer and direction, sampled once per forward pass)
@@ -27,7 +27,7 @@ keyword                what it does (per layer and direction, sampled once per f
 
 ``input_dropout`` and ``weight_drop`` are applied outside the step loop, so a cell's fast
 ``run_sequence`` still runs; ``recurrent_dropout`` and ``zoneout`` change every step, so the
-driver loops over :meth:`~rnnkit.nn.cell.CellSpec.step` (passing the masked state as ``h_rec``).
+driver loops over :meth:`~rnnkit.nn.cell_api.CellSpec.step` (passing the masked state as ``h_rec``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from rnnkit.nn.cell import CellSpec, State
+from rnnkit.nn.cell_api import CellSpec, State
 
 __all__ = ["RegularizerPlan", "Regularizers"]
 

@@ -1,19 +1,19 @@
 """RNN, LSTM and GRU layers: drop-in replacements for their torch.nn namesakes.
 
-Each is a :class:`~rnnkit.nn.layer.RecurrentLayer` over one of the classic cells, with exactly
-torch.nn's constructor signature (plus the keyword-only ``path``, ``merge_mode`` and the
-regularizers ``input_dropout``, ``recurrent_dropout``, ``zoneout``, ``weight_drop``, which
-:class:`~rnnkit.nn.layer.RecurrentLayer` takes) and forward
-signature (plus ``lengths=``). See :class:`~rnnkit.nn.layer.RecurrentLayer` for inputs, outputs,
-shapes and the keyword options.
+Each is a :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer` over one of the classic cells,
+with exactly torch.nn's constructor signature (plus the keyword-only ``path``, ``merge_mode`` and
+the regularizers ``input_dropout``, ``recurrent_dropout``, ``zoneout``, ``weight_drop``, which
+:class:`~rnnkit.nn.recurrent_layer.RecurrentLayer` takes) and forward signature (plus
+``lengths=``). See :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer` for inputs, outputs, shapes
+and the keyword options.
 """
 
 from __future__ import annotations
 
 import torch
 
-from rnnkit.nn.cells import GRUSpec, LSTMSpec, RNNSpec
-from rnnkit.nn.layer import Path, RecurrentLayer
+from rnnkit.nn.classic_cells import GRUSpec, LSTMSpec, RNNSpec
+from rnnkit.nn.recurrent_layer import Path, RecurrentLayer
 
 __all__ = ["GRU", "LSTM", "RNN"]
 
@@ -50,7 +50,7 @@ class RNN(RecurrentLayer):
 
 
 class LSTM(RecurrentLayer):
-    """LSTM layer (gates i, f, g, o; see :class:`~rnnkit.nn.cells.LSTMSpec`).
+    """LSTM layer (gates i, f, g, o; see :class:`~rnnkit.nn.classic_cells.LSTMSpec`).
 
     Drop-in for :class:`torch.nn.LSTM`: ``output (L, N, D*H_out), (h_n (D*num_layers, N, H_out),
     c_n (D*num_layers, N, H))`` where ``H_out = proj_size or hidden_size``.
@@ -82,10 +82,11 @@ class LSTM(RecurrentLayer):
 
 class GRU(RecurrentLayer):
     """GRU layer (gates r, z, n, ``b_hn`` inside the reset product; see
-    :class:`~rnnkit.nn.cells.GRUSpec`).
+    :class:`~rnnkit.nn.classic_cells.GRUSpec`).
 
     Drop-in for :class:`torch.nn.GRU`, whose constructor is exactly
-    :class:`~rnnkit.nn.layer.RecurrentLayer`'s: ``output (L, N, D*H), h_n (D*num_layers, N, H)``.
+    :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`'s:
+    ``output (L, N, D*H), h_n (D*num_layers, N, H)``.
     """
 
     spec_class = GRUSpec

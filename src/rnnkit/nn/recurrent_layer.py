@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.nn import fused
-from rnnkit.nn.cell import CellSpec, State, _check_dtype_device
+from rnnkit.nn.cell_api import CellSpec, State, _check_dtype_device
 from rnnkit.nn.driver import MERGE_MODES, length_mask, merge_directions, run_layers
 from rnnkit.nn.regularizers import Regularizers
 
@@ -29,7 +29,7 @@ Path = Literal["auto", "fast", "explicit"]
 
 
 class RecurrentLayer(nn.Module):
-    """A stack of recurrent layers built from one :class:`~rnnkit.nn.cell.CellSpec`.
+    """A stack of recurrent layers built from one :class:`~rnnkit.nn.cell_api.CellSpec`.
 
     Subclasses set ``spec_class``. Keyword arguments the common ones do not cover go to the spec.
 

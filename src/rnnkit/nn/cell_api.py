@@ -7,7 +7,7 @@ in as a dict keyed by the spec's base names (``weight_ih``, ``weight_hh``, ``bia
 
 * :class:`RecurrentCell` owns them under those names, as ``torch.nn.RNNCell`` does, and runs a
   single step;
-* :class:`rnnkit.nn.layer.RecurrentLayer` owns them under torch.nn's layer names
+* :class:`rnnkit.nn.recurrent_layer.RecurrentLayer` owns them under torch.nn's layer names
   (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...) and runs the generic driver: stacking, both
   directions, dropout between layers, ``batch_first``, lengths and initial states.
 

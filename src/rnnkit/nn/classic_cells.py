@@ -1,7 +1,8 @@
 """The classic cells: Elman RNN, LSTM and GRU, with torch.nn's equations and parameters.
 
-Each is a :class:`~rnnkit.nn.cell.CellSpec` (the equations) plus a drop-in replacement for the
-torch.nn cell of the same name (a :class:`~rnnkit.nn.cell.RecurrentCell` holding the parameters).
+Each is a :class:`~rnnkit.nn.cell_api.CellSpec` (the equations) plus a drop-in replacement for
+the torch.nn cell of the same name (a :class:`~rnnkit.nn.cell_api.RecurrentCell` holding the
+parameters).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn import sequence_kernels
-from rnnkit.nn.cell import CellSpec, RecurrentCell, State
+from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
 
 __all__ = ["GRUCell", "GRUSpec", "LSTMCell", "LSTMSpec", "RNNCell", "RNNSpec"]
 
