@@ -11,6 +11,7 @@ Arrays in the archive:
 - ``class_names`` (optional): (C,) strings; then integer ``y`` are indices into it.
 - ``feature_names`` (optional): (F,) strings.
 - ``task`` (optional): a 0-d string array, ``"classification"`` or ``"regression"``.
+- ``ids`` (optional): (N,) sequence ids, strings or numbers (read as strings).
 
 Archives are read by :func:`rnnkit.data.npy.read_npz_arrays`, which never unpickles: store
 strings as fixed-width unicode arrays (``np.array(["a", "b"])``), not object arrays.
@@ -24,13 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.data.npy import NpyFormatError, read_npz_arrays
-from rnnkit.data.sequences.dataset import (
-    SequenceDataset,
-    SequenceFileError,
-    Task,
-    encode_labels,
-    label_order,
-)
+from rnnkit.data.sequences.dataset import SequenceDataset
+from rnnkit.data.sequences.errors import SequenceFileError
+from rnnkit.data.sequences.labels import Task, encode_labels, label_order
 
 __all__ = ["read_npz", "write_npz"]
 
@@ -69,6 +66,19 @@ def _labels(y: np.ndarray, file_names: list[str] | None, task: Task | None,
                          class_names if class_names is not None else order, path)
 
 
+def _ids(arrays: dict[str, np.ndarray], n: int, path: Path) -> list[str] | None:
+    """The archive's ``ids`` as strings, one per sequence, or ``None`` when it has none."""
+    if "ids" not in arrays:
+        return None
+    ids = arrays["ids"]
+    if ids.shape != (n,) or ids.dtype.kind not in "biufUS":
+        raise SequenceFileError(
+            f"ids has shape {ids.shape} and dtype {ids.dtype}; expected ({n},) strings or "
+            "numbers, one id per sequence", path,
+        )
+    return [str(i) for i in (ids.astype(str) if ids.dtype.kind == "S" else ids).tolist()]
+
+
 def read_npz(
     path: str | Path,
     *,
@@ -83,7 +93,8 @@ def read_npz(
         class_names: fixed class order (e.g. the training file's); a label outside is an error.
 
     Returns:
-        A :class:`~rnnkit.data.sequences.SequenceDataset`; its sequences are views into ``X``.
+        A :class:`~rnnkit.data.sequences.SequenceDataset`; its sequences are views into ``X``,
+        its ``ids`` the archive's ``ids`` as strings (``None`` without them).
     """
     path = Path(path)
     try:
@@ -144,12 +155,34 @@ def read_npz(
         targets, names = _labels(y, file_names, task, class_names, path)
     final: Task = task or ("regression" if targets is not None and names is None
                            else "classification")
-    return SequenceDataset(sequences, targets, final, names, feature_names, str(path))
+    return SequenceDataset(sequences, targets, final, names, feature_names, str(path),
+                           _ids(arrays, n, path))
 
 
-def write_npz(dataset: SequenceDataset, path: str | Path, *, compressed: bool = False) -> None:
+def write_npz(
+    dataset: SequenceDataset,
+    path: str | Path,
+    *,
+    compressed: bool = False,
+    ids: Sequence[str] | None = None,
+) -> None:
     """Write ``dataset`` so that :func:`read_npz` reads it back unchanged: ``X`` padded with 0,
-    ``lengths``, and ``y`` (class indices with ``class_names``, or regression targets)."""
+    ``lengths``, ``y`` (class indices with ``class_names``, or regression targets) and ``ids``.
+
+    Args:
+        dataset: the sequences to write.
+        path: the archive (NumPy adds ``.npz`` when the name lacks it).
+        compressed: deflate the arrays.
+        ids: N sequence ids to store instead of ``dataset.ids`` (``None``: ``dataset.ids``,
+            written when the dataset has them).
+
+    Raises:
+        ValueError: ``ids`` does not hold one id per sequence.
+    """
+    if ids is None:
+        ids = dataset.ids
+    elif isinstance(ids, str) or len(ids) != len(dataset):
+        raise ValueError(f"ids must hold one id per sequence ({len(dataset)}), got {ids!r:.60}")
     x, lengths = dataset.padded()
     arrays = {"X": x, "lengths": lengths, "feature_names": np.array(dataset.feature_names),
               "task": np.array(dataset.task)}
@@ -157,4 +190,6 @@ def write_npz(dataset: SequenceDataset, path: str | Path, *, compressed: bool = 
         arrays["y"] = dataset.targets
         if dataset.class_names is not None:
             arrays["class_names"] = np.array(dataset.class_names)
+    if ids is not None:
+        arrays["ids"] = np.array([str(i) for i in ids])
     (np.savez_compressed if compressed else np.savez)(path, **arrays)

@@ -42,16 +42,19 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.sequences.dataset import (
-    SequenceDataset,
-    SequenceFileError,
-    Task,
-    encode_labels,
-    infer_task,
-    text_lines,
-)
+from rnnkit.data.sequences.dataset import SequenceDataset
+from rnnkit.data.sequences.errors import SequenceFileError
+from rnnkit.data.sequences.labels import Task, encode_labels, infer_task
+from rnnkit.data.sequences.text import text_lines
 
-__all__ = ["read_csv", "read_csv_long", "read_csv_wide", "sniff_delimiter", "spreadsheet_safe"]
+__all__ = [
+    "ID_NAMES",
+    "read_csv",
+    "read_csv_long",
+    "read_csv_wide",
+    "sniff_delimiter",
+    "spreadsheet_safe",
+]
 
 MISSING = frozenset({"", "?", "na", "n/a", "nan", "null", "none"})
 ID_NAMES = ("id", "sequence_id", "series_id", "seq_id", "sequence", "series", "case_id")
@@ -180,7 +183,8 @@ def read_csv_long(
         encoding: text encoding (a UTF-8 byte-order mark is skipped).
 
     Returns:
-        A :class:`~rnnkit.data.sequences.SequenceDataset` of sequences (L_i, F).
+        A :class:`~rnnkit.data.sequences.SequenceDataset` of sequences (L_i, F); its ``ids``
+        are the id column's values (stripped), one per sequence, in the sequences' order.
     """
     path = Path(path)
     rows, lines = _read_rows(path, delimiter, encoding)
@@ -266,7 +270,7 @@ def read_csv_long(
     return SequenceDataset(
         sequences, targets, task or ("regression" if names is None and targets is not None
                                      else "classification"),
-        names, [header[i] for i in feat], str(path),
+        names, [header[i] for i in feat], str(path), ids[first_rows].tolist(),
     )
 
 

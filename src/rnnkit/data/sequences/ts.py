@@ -35,111 +35,22 @@ import io
 import re
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.sequences.dataset import (
-    SequenceDataset,
-    SequenceFileError,
-    Task,
-    encode_labels,
-    text_lines,
-)
+from rnnkit.data.sequences.dataset import SequenceDataset
+from rnnkit.data.sequences.errors import SequenceFileError
+from rnnkit.data.sequences.labels import Task, encode_labels
+from rnnkit.data.sequences.text import text_lines
+from rnnkit.data.sequences.ts_header import TsHeader, is_blank_or_comment, read_header
 
 __all__ = ["TsHeader", "read_ts", "write_ts"]
-
-_BOOL_KEYS = {"timestamps": "timeStamps", "missing": "missing", "univariate": "univariate",
-              "equallength": "equalLength", "targetlabel": "targetLabel"}
-_INT_KEYS = {"dimensions": "dimensions", "serieslength": "seriesLength"}
-_OTHER_KEYS = {"problemname": "problemName", "classlabel": "classLabel", "data": "data"}
-_KEYS = {**_BOOL_KEYS, **_INT_KEYS, **_OTHER_KEYS}
 
 _DIM_SPLIT = re.compile(r":(?![^()]*\))")  # a ':' not inside a (timestamp,value) tuple
 _TUPLE = re.compile(r"\(([^()]*)\)")
 _TUPLES_ONLY = re.compile(r"\s*(?:\([^()]*\)\s*(?:,\s*\([^()]*\)\s*)*)?")
 _EMPTY = np.empty(0, dtype=np.float64)
-
-
-@dataclass
-class TsHeader:
-    """The header of a ``.ts`` file (``None`` where a key was absent)."""
-
-    problem_name: str | None = None
-    timestamps: bool | None = None
-    missing: bool | None = None
-    univariate: bool | None = None
-    dimensions: int | None = None
-    equallength: bool | None = None
-    serieslength: int | None = None
-    class_labels: list[str] | None = None  # None: no class labels
-    targetlabel: bool | None = None
-    lines: dict[str, int] = field(default_factory=dict)  # key -> line it was declared on
-
-
-def _parse_header_line(h: TsHeader, line: str, lineno: int, path: Path) -> None:
-    tokens = line.split()
-    key = tokens[0][1:].lower()
-    args = tokens[1:]
-    name = _KEYS.get(key)
-    if name is None:
-        raise SequenceFileError(
-            f"unknown header {tokens[0]!r}; known: {', '.join('@' + k for k in _KEYS.values())}",
-            path, lineno,
-        )
-    if key in h.lines:
-        raise SequenceFileError(f"@{name} repeats line {h.lines[key]}", path, lineno)
-    h.lines[key] = lineno
-
-    def boolean(arg: str) -> bool:
-        if arg.lower() not in ("true", "false"):
-            raise SequenceFileError(f"@{name} expects true or false, found {arg!r}", path, lineno)
-        return arg.lower() == "true"
-
-    if key == "problemname":
-        h.problem_name = " ".join(args)
-    elif key == "data":
-        if args:
-            raise SequenceFileError(f"@data takes no value, found {' '.join(args)!r}", path, lineno)
-    elif key == "classlabel":
-        if not args:
-            raise SequenceFileError("@classLabel expects true or false", path, lineno)
-        if boolean(args[0]):
-            labels = args[1:]
-            if not labels:
-                raise SequenceFileError("@classLabel true but no labels listed", path, lineno)
-            if len(set(labels)) != len(labels):
-                raise SequenceFileError(f"@classLabel lists a label twice: {labels}", path, lineno)
-            h.class_labels = labels
-        elif len(args) > 1:
-            raise SequenceFileError("@classLabel false takes no labels", path, lineno)
-    elif len(args) != 1:
-        raise SequenceFileError(f"@{name} expects one value, found {len(args)}", path, lineno)
-    elif key in _BOOL_KEYS:
-        setattr(h, key, boolean(args[0]))
-    else:
-        try:
-            value = int(args[0])
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise SequenceFileError(
-                f"@{name} expects a positive whole number, found {args[0]!r}", path, lineno
-            )
-        setattr(h, key, value)
-
-
-def _check_header(h: TsHeader, path: Path) -> None:
-    if h.class_labels is not None and h.targetlabel:
-        raise SequenceFileError(
-            "@classLabel true and @targetLabel true: a file has one kind of label",
-            path, h.lines["targetlabel"],
-        )
-    if h.univariate and h.dimensions not in (None, 1):
-        raise SequenceFileError(
-            f"@univariate true but @dimensions {h.dimensions}", path, h.lines["dimensions"]
-        )
 
 
 def _slow_values(text: str, path: Path, lineno: int, dim: int) -> np.ndarray:
@@ -290,10 +201,6 @@ class _CaseParser:
         return seq, label
 
 
-def _skip(line: str) -> bool:
-    return not line or line[0] == "#"
-
-
 def read_ts(
     path: str | Path,
     *,
@@ -321,36 +228,16 @@ def read_ts(
             ``@equalLength`` or ``@seriesLength``; the message gives file, line and reason.
     """
     path = Path(path)
-    h = TsHeader()
     sequences: list[np.ndarray] = []
     labels: list[str] = []
     label_lines: list[int] = []
     with closing(text_lines(path, encoding)) as f:
-        lineno = 0
         numbered = enumerate(f, 1)
-        for lineno, raw in numbered:
-            line = raw.strip()
-            if _skip(line):
-                continue
-            if line[0] != "@":
-                raise SequenceFileError(
-                    "expected a header line (@key value); the header must end with @data "
-                    "before the first case", path, lineno,
-                )
-            _parse_header_line(h, line, lineno, path)
-            if "data" in h.lines:
-                break
-        else:
-            if not h.lines:
-                raise SequenceFileError("empty file: no header and no data", path)
-            raise SequenceFileError(
-                "no @data line after the header", path, max(h.lines.values())
-            )
-        _check_header(h, path)
+        h = read_header(numbered, path)
         parser = _CaseParser(h, path)
         for lineno, raw in numbered:
             line = raw.strip()
-            if _skip(line):
+            if is_blank_or_comment(line):
                 continue
             if line[0] == "@":
                 raise SequenceFileError(f"header {line.split()[0]!r} after @data", path, lineno)
