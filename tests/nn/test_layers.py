@@ -122,7 +122,7 @@ def test_constructor_errors():
 def test_forward_errors_name_expected_and_found(path):
     lstm = rnnkit.nn.LSTM(3, 4, num_layers=2, batch_first=True, path=path)
     x = torch.randn(2, 5, 3)
-    with pytest.raises(ValueError, match=r"\(N, L, F\).*found \(2, 5, 3, 1\)"):
+    with pytest.raises(ValueError, match=r"\(N, L, H_in\).*found \(2, 5, 3, 1\)"):
         lstm(x.unsqueeze(-1))
     with pytest.raises(ValueError, match=r"3 features.*found shape \(2, 5, 7\)"):
         lstm(torch.randn(2, 5, 7))

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.nn.layer_io import check_dtype_device, check_features
+
 __all__ = ["CellSpec", "RecurrentCell", "State"]
 
 State = tuple[Tensor, ...]
@@ -201,12 +203,7 @@ class RecurrentCell(nn.Module):
                 f"{name}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
                 f"found {tuple(input.shape)}"
             )
-        if input.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: expected input with {self.input_size} features (last dim), "
-                f"found shape {tuple(input.shape)}"
-            )
-        _check_dtype_device(name, input, self.weight_ih)
+        check_features(name, input, self.input_size, self.weight_ih)
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         n = x.shape[0]
@@ -228,7 +225,7 @@ class RecurrentCell(nn.Module):
                         f"{name}: expected {state_name} of shape {expected}, "
                         f"found {tuple(h.shape)}"
                     )
-                _check_dtype_device(f"{name} {state_name}", h, self.weight_ih)
+                check_dtype_device(f"{name} {state_name}", h, self.weight_ih)
                 state.append(h if batched else h.unsqueeze(0))
             state = tuple(state)
         params = dict(self.named_parameters())
@@ -237,15 +234,3 @@ class RecurrentCell(nn.Module):
             new_state = tuple(s.squeeze(0) for s in new_state)
         return new_state if len(new_state) > 1 else new_state[0]
 
-
-def _check_dtype_device(what: str, tensor: Tensor, reference: Tensor) -> None:
-    if tensor.dtype != reference.dtype:
-        raise ValueError(
-            f"{what}: expected dtype {reference.dtype} (the parameters' dtype), "
-            f"found {tensor.dtype}"
-        )
-    if tensor.device != reference.device:
-        raise ValueError(
-            f"{what}: expected a tensor on {reference.device} (the parameters' device), "
-            f"found {tensor.device}"
-        )

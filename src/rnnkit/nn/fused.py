@@ -2,7 +2,8 @@
 
 These functions call the same kernels as torch.nn.RNN/LSTM/GRU, with a module's own parameters
 passed in torch's flat order (per layer and direction: ``w_ih, w_hh, b_ih, b_hh, w_hr``). Nothing
-is copied: the kernels read the parameter tensors directly.
+is copied: the kernels read the parameter tensors directly. :func:`unfused_reason` says when a
+configuration is one the kernels do not compute (then the layer runs the explicit path).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from collections.abc import Sequence
 
 import torch
 from torch import _VF, Tensor
-from torch.nn.utils.rnn import PackedSequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["KERNELS", "flatten_for_cudnn", "run_fused", "run_fused_packed"]
+from rnnkit.nn.cell_api import CellSpec
+from rnnkit.nn.regularizers import Regularizers
+
+__all__ = ["KERNELS", "flatten_for_cudnn", "run_fused", "run_fused_packed", "unfused_reason"]
 
 KERNELS = {
     "LSTM": _VF.lstm,
@@ -21,6 +25,35 @@ KERNELS = {
     "RNN_TANH": _VF.rnn_tanh,
     "RNN_RELU": _VF.rnn_relu,
 }
+
+
+def unfused_reason(
+    spec: CellSpec, merge_mode: str, num_layers: int, regularizers: Regularizers, training: bool
+) -> str | None:
+    """Why no fused kernel computes this layer configuration, or None if one does.
+
+    Depends on the mode: dropout-like regularizers act in training only, so in evaluation a
+    layer with them can run the fused kernel; zoneout acts (as its expectation) in both.
+    """
+    reasons = []
+    if spec.fused_mode is None:
+        reasons.append(f"{type(spec).__name__} has no fused torch kernel")
+    if merge_mode in ("sum", "mean", "mul") and num_layers > 1:
+        reasons.append(
+            f"merge_mode={merge_mode!r} feeds the merged output to the next layer; "
+            "torch's fused kernel concatenates the directions between layers"
+        )
+    active = regularizers.active(training)
+    if active:
+        mode = "training" if training else "evaluation"
+        described = regularizers.describe(training)
+        text = f"regularizers act in {mode} mode ({described}); torch's fused kernels have none"
+        per_step = [name for name in ("recurrent_dropout", "zoneout") if name in active]
+        if per_step:
+            verb = "acts" if len(per_step) == 1 else "act"
+            text += f"; {' and '.join(per_step)} {verb} in every step, so the step loop runs"
+        reasons.append(text)
+    return "; ".join(reasons) if reasons else None
 
 
 def _hidden_arg(mode: str, states: tuple[Tensor, ...]) -> Tensor | tuple[Tensor, ...]:
@@ -31,6 +64,7 @@ def run_fused(
     mode: str,
     x: Tensor,
     states: tuple[Tensor, ...],
+    lengths: Tensor | None,
     weights: Sequence[Tensor],
     bias: bool,
     num_layers: int,
@@ -40,8 +74,18 @@ def run_fused(
 ) -> tuple[Tensor, tuple[Tensor, ...]]:
     """Time-major padded input ``x (L, N, F)``; ``states`` each ``(num_layers*D, N, S)``.
 
+    ``lengths (N,)``, when given, are the valid steps: the input is packed for the kernel and the
+    output padded again (with zeros).
+
     Returns ``output (L, N, D*H_out)`` and the final states shaped like ``states``.
     """
+    if lengths is not None:
+        packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
+        packed_out, finals = run_fused_packed(
+            mode, packed, states, weights, bias, num_layers, dropout, training, bidirectional
+        )
+        output, _ = pad_packed_sequence(packed_out, total_length=x.shape[0])
+        return output, finals
     result = KERNELS[mode](
         x, _hidden_arg(mode, states), list(weights), bias, num_layers, dropout, training,
         bidirectional, False,

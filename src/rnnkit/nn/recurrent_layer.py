@@ -16,11 +16,18 @@ from typing import ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from rnnkit.nn import fused
-from rnnkit.nn.cell_api import CellSpec, State, _check_dtype_device
+from rnnkit.nn.cell_api import CellSpec, State
 from rnnkit.nn.driver import MERGE_MODES, length_mask, merge_directions, run_layers
+from rnnkit.nn.layer_io import (
+    check_features,
+    check_lengths,
+    initial_states,
+    pack_like,
+    time_major,
+)
 from rnnkit.nn.regularizers import Regularizers
 
 __all__ = ["Path", "RecurrentLayer"]
@@ -265,25 +272,9 @@ class RecurrentLayer(nn.Module):
         Depends on the mode: dropout-like regularizers act in training only, so in evaluation a
         layer with them can run the fused kernel; zoneout acts (as its expectation) in both.
         """
-        reasons = []
-        if self.specs[0].fused_mode is None:
-            reasons.append(f"{type(self.specs[0]).__name__} has no fused torch kernel")
-        if self.merge_mode in ("sum", "mean", "mul") and self.num_layers > 1:
-            reasons.append(
-                f"merge_mode={self.merge_mode!r} feeds the merged output to the next layer; "
-                "torch's fused kernel concatenates the directions between layers"
-            )
-        active = self.regularizers.active(self.training)
-        if active:
-            mode = "training" if self.training else "evaluation"
-            described = self.regularizers.describe(self.training)
-            text = f"regularizers act in {mode} mode ({described}); torch's fused kernels have none"
-            per_step = [name for name in ("recurrent_dropout", "zoneout") if name in active]
-            if per_step:
-                verb = "acts" if len(per_step) == 1 else "act"
-                text += f"; {' and '.join(per_step)} {verb} in every step, so the step loop runs"
-            reasons.append(text)
-        return "; ".join(reasons) if reasons else None
+        return fused.unfused_reason(
+            self.specs[0], self.merge_mode, self.num_layers, self.regularizers, self.training
+        )
 
     def _choose_path(self, x: Tensor) -> tuple[str, str]:
         if self.path == "explicit":
@@ -321,35 +312,17 @@ class RecurrentLayer(nn.Module):
             if lengths is not None:
                 raise ValueError(f"{name}: a PackedSequence carries its lengths; pass no lengths=")
             return self._forward_packed(input, hx)
-        if not isinstance(input, Tensor) or input.dim() not in (2, 3):
-            found = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
-            layout = "(N, L, F)" if self.batch_first else "(L, N, F)"
-            raise ValueError(
-                f"{name}: expected input of shape {layout} or (L, F) unbatched, found {found}"
-            )
-        self._check_input(input)
-        batched = input.dim() == 3
-        if batched:
-            x = input.transpose(0, 1) if self.batch_first else input  # (L, N, F)
-        else:
-            if lengths is not None:
-                raise ValueError(f"{name}: lengths= needs batched input, found unbatched (L, F)")
-            x = input.unsqueeze(1)
+        x, batched = time_major(name, input, self.batch_first, lengths is not None)  # (L, N, H_in)
+        check_features(name, input, self.input_size, self._flat_weights[0])
         seq_len, batch = x.shape[0], x.shape[1]
-        states = self._initial_states(hx, batch, batched, x)
-        lengths = self._check_lengths(lengths, batch, seq_len)
+        states = self._initial_states(hx, batch, batched)
+        lengths = check_lengths(name, lengths, batch, seq_len)
 
         path, self.last_path_reason = self._choose_path(x)
         self.last_path = path
-        if path == "fast" and lengths is not None:
-            packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
-            packed_out, finals = self._run_fused_packed(packed, states)
-            output, _ = pad_packed_sequence(packed_out, total_length=seq_len)
-            output = self._merge_fused(output)
-        elif path == "fast":
+        if path == "fast":
             output, finals = fused.run_fused(
-                self.specs[0].fused_mode, x, states, self._flat_weights, self.bias,
-                self.num_layers, self.dropout, self.training, self.bidirectional,
+                self.specs[0].fused_mode, x, states, lengths, *self._fused_options()
             )
             output = self._merge_fused(output)
         else:
@@ -364,13 +337,15 @@ class RecurrentLayer(nn.Module):
         return output, self._format_state(finals)
 
     def _forward_packed(self, packed: PackedSequence, hx):
-        self._check_input(packed.data)
+        check_features(type(self).__name__, packed.data, self.input_size, self._flat_weights[0])
         batch = int(packed.batch_sizes[0])
-        states = self._initial_states(hx, batch, True, packed.data)
+        states = self._initial_states(hx, batch, True)
         path, self.last_path_reason = self._choose_path(packed.data)
         self.last_path = path
         if path == "fast":
-            output, finals = self._run_fused_packed(packed, states)
+            output, finals = fused.run_fused_packed(
+                self.specs[0].fused_mode, packed, states, *self._fused_options()
+            )
             output = PackedSequence(
                 self._merge_fused(output.data), output.batch_sizes, output.sorted_indices,
                 output.unsorted_indices,
@@ -378,19 +353,13 @@ class RecurrentLayer(nn.Module):
             return output, self._format_state(finals)
         x, lengths = pad_packed_sequence(packed)  # (L, N, F), original batch order
         out, finals = self._run_explicit(x, states, length_mask(lengths.to(x.device), x.shape[0]))
-        if packed.sorted_indices is not None:
-            out = out.index_select(1, packed.sorted_indices)
-        steps = torch.arange(out.shape[1], device=out.device)
-        valid = steps[None, :] < packed.batch_sizes.to(out.device)[:, None]  # (L, N)
-        output = PackedSequence(
-            out[valid], packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
-        )
-        return output, self._format_state(finals)
+        return pack_like(out, packed), self._format_state(finals)
 
-    def _run_fused_packed(self, packed: PackedSequence, states: tuple[Tensor, ...]):
-        return fused.run_fused_packed(
-            self.specs[0].fused_mode, packed, states, self._flat_weights, self.bias,
-            self.num_layers, self.dropout, self.training, self.bidirectional,
+    def _fused_options(self) -> tuple:
+        """The fused kernels' arguments after the states: weights, bias, layers, dropout, ..."""
+        return (
+            self._flat_weights, self.bias, self.num_layers, self.dropout, self.training,
+            self.bidirectional,
         )
 
     def _merge_fused(self, output: Tensor) -> Tensor:
@@ -420,62 +389,14 @@ class RecurrentLayer(nn.Module):
         stacked = tuple(torch.stack([f[i] for f in finals]) for i in range(len(states)))
         return output, stacked
 
-    # -- input checks ---------------------------------------------------------------------------
-    def _check_input(self, x: Tensor) -> None:
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{type(self).__name__}: expected input with {self.input_size} features "
-                f"(last dim), found shape {tuple(x.shape)}"
-            )
-        _check_dtype_device(f"{type(self).__name__} input", x, self._flat_weights[0])
-
     def _initial_states(
-        self, hx: Tensor | State | None, batch: int, batched: bool, like: Tensor
+        self, hx: Tensor | State | None, batch: int, batched: bool
     ) -> tuple[Tensor, ...]:
         """The initial states as a tuple, each ``(D*num_layers, N, S)``."""
-        count = self.num_layers * self.num_directions
-        sizes = self.state_sizes
-        if hx is None:
-            return tuple(like.new_zeros(count, batch, size) for size in sizes)
-        name = type(self).__name__
-        state_names = self.specs[0].state_names
-        hx_tuple = hx if isinstance(hx, tuple | list) else (hx,)
-        if len(hx_tuple) != len(sizes):
-            raise ValueError(
-                f"{name}: expected hx as {len(sizes)} tensor(s) {state_names}, "
-                f"found {len(hx_tuple)}"
-            )
-        states = []
-        for state_name, size, h in zip(state_names, sizes, hx_tuple, strict=True):
-            expected = (count, batch, size) if batched else (count, size)
-            if not isinstance(h, Tensor) or tuple(h.shape) != expected:
-                found = tuple(h.shape) if isinstance(h, Tensor) else type(h).__name__
-                raise ValueError(
-                    f"{name}: expected initial {state_name} of shape {expected} "
-                    f"(D*num_layers, {'N, ' if batched else ''}{state_name}_size), found {found}"
-                )
-            _check_dtype_device(f"{name} initial {state_name}", h, self._flat_weights[0])
-            states.append(h if batched else h.unsqueeze(1))
-        return tuple(states)
-
-    def _check_lengths(self, lengths: Tensor | None, batch: int, seq_len: int) -> Tensor | None:
-        if lengths is None:
-            return None
-        name = type(self).__name__
-        lengths = torch.as_tensor(lengths)
-        if lengths.dim() != 1 or lengths.shape[0] != batch:
-            raise ValueError(
-                f"{name}: expected lengths of shape ({batch},), found {tuple(lengths.shape)}"
-            )
-        if lengths.is_floating_point() or lengths.is_complex():
-            raise ValueError(f"{name}: expected integer lengths, found {lengths.dtype}")
-        low, high = int(lengths.min()), int(lengths.max())
-        if low < 1 or high > seq_len:
-            raise ValueError(
-                f"{name}: expected lengths between 1 and the sequence length {seq_len}, "
-                f"found values from {low} to {high}"
-            )
-        return None if low == seq_len else lengths.long()
+        return initial_states(
+            type(self).__name__, hx, self.specs[0].state_names, self.state_sizes,
+            self.num_layers * self.num_directions, batch, batched, self._flat_weights[0],
+        )
 
     def _format_state(self, finals: tuple[Tensor, ...]):
         return finals if len(finals) > 1 else finals[0]
