@@ -46,6 +46,17 @@ def test_long_form_detects_columns_groups_by_id_and_orders_by_time(tmp_path):
     assert np.isnan(ds.sequences[1][2, 1]) and np.isnan(ds.sequences[2][0, 1])
 
 
+def test_long_form_ids_name_the_sequences_in_their_order(tmp_path):
+    ds = read_csv_long(write(tmp_path, LONG))
+    assert ds.ids == ["b", "a", "c"] and ds.lengths.tolist() == [2, 3, 1]
+    text = "Series_ID;v;label\n x ;1;p\n7;2;q\n\nx;3;p\n10;4;q\n"  # ids stripped, rows apart
+    ds = read_sequences(write(tmp_path, text))
+    assert ds.ids == ["x", "7", "10"] and ds.targets.tolist() == [0, 1, 1]
+    np.testing.assert_array_equal(ds.sequences[0][:, 0], [1, 3])
+    assert ds.subset([2]).ids == ["10"]
+    assert read_csv_wide(write(tmp_path, "a,1,2\nb,3,4\n")).ids is None
+
+
 def test_long_form_with_named_columns_and_chosen_features(tmp_path):
     text = "who,when,a,b,c,outcome\nx,2,1,2,3,0.5\nx,1,4,5,6,0.5\ny,1,7,8,9,1.25\n"
     ds = read_csv_long(write(tmp_path, text), id_col="who", time_col="when", label_col="outcome",

@@ -34,6 +34,35 @@ def test_round_trip_keeps_regression_with_whole_number_targets(tmp_path):
     np.testing.assert_array_equal(back.targets, [1, 2])
 
 
+def test_ids_round_trip_and_are_read_as_strings(tmp_path):
+    ds = SequenceDataset([np.ones((2, 1)), np.zeros((3, 1)), np.ones((1, 1))],
+                         np.array([0, 1, 0]), ids=["s1", "s2", "s3"])
+    write_npz(ds, tmp_path / "d.npz")
+    back = read_sequences(tmp_path / "d.npz")
+    assert back.ids == ["s1", "s2", "s3"] and back.lengths.tolist() == [2, 3, 1]
+    write_npz(ds, tmp_path / "other.npz", ids=["x", "y", "z"])
+    assert read_npz(tmp_path / "other.npz").ids == ["x", "y", "z"]
+    write_npz(SequenceDataset(ds.sequences, None), tmp_path / "none.npz")
+    assert read_npz(tmp_path / "none.npz").ids is None
+    np.savez(tmp_path / "int.npz", X=np.zeros((3, 4)), ids=np.array([30, 10, 20]))
+    assert read_npz(tmp_path / "int.npz").ids == ["30", "10", "20"]
+    np.savez(tmp_path / "bytes.npz", X=np.zeros((2, 4)), ids=np.array([b"a", b"b"]))
+    assert read_npz(tmp_path / "bytes.npz").ids == ["a", "b"]
+
+
+@pytest.mark.parametrize("ids", [np.array(["a", "b"]), np.array([["a"], ["b"], ["c"]]),
+                                 np.array("abc")])
+def test_ids_that_are_not_one_per_sequence_are_an_error_naming_the_file(tmp_path, ids):
+    path = tmp_path / "bad.npz"
+    np.savez(path, X=np.zeros((3, 4)), ids=ids)
+    with pytest.raises(SequenceFileError, match="expected \\(3,\\) strings or numbers") as e:
+        read_npz(path)
+    assert e.value.path == str(path)
+    ds = SequenceDataset([np.ones((2, 1))] * 3, None)
+    with pytest.raises(ValueError, match="one id per sequence \\(3\\)"):
+        write_npz(ds, tmp_path / "w.npz", ids=["a", "b"])
+
+
 def test_two_dimensional_x_and_label_kinds(tmp_path):
     x = np.arange(12.0).reshape(3, 4)
     np.savez(tmp_path / "s.npz", X=x, y=np.array(["b", "a", "b"]))

@@ -36,7 +36,7 @@ def test_container_converts_fills_names_and_pads():
     ds = SequenceDataset([np.arange(3), np.ones((1, 1))], np.array([1, 0]))
     assert ds.sequences[0].shape == (3, 1) and ds.sequences[0].dtype == np.float32
     assert ds.class_names == ["0", "1"] and ds.feature_names == ["dim_0"]
-    assert ds.num_classes == 2 and ds.num_features == 1 and len(ds) == 2
+    assert ds.num_classes == 2 and ds.num_features == 1 and len(ds) == 2 and ds.ids is None
     x, lengths = ds.padded()
     assert x.shape == (2, 3, 1) and x.dtype == np.float32 and lengths.tolist() == [3, 1]
     np.testing.assert_array_equal(x[1, :, 0], [1, 0, 0])
@@ -57,12 +57,31 @@ def test_container_converts_fills_names_and_pads():
     ({"task": "ranking"}, ValueError, "task must be"),
     ({"feature_names": ["a", "b"]}, ValueError, "2 feature_names for 1 features"),
     ({"targets": np.array([0.5, NAN]), "task": "regression"}, SequenceFileError, "not finite"),
+    ({"ids": ["a"], "source": "d.csv"}, SequenceFileError, "d.csv: 1 ids for 2 sequences"),
+    ({"ids": ["a", "b", "c"]}, SequenceFileError, "3 ids for 2 sequences"),
+    ({"ids": "ab"}, ValueError, "one id per sequence, not be one string"),
 ])
 def test_container_rejects_bad_input(kwargs, error, fragment):
     args = {"sequences": [np.ones((2, 1)), np.ones((3, 1))], "targets": np.array([0, 1]), **kwargs}
     with pytest.raises(error, match=None) as e:
         SequenceDataset(**args)
     assert fragment in str(e.value)
+
+
+def test_ids_stay_with_their_sequences_in_every_derived_dataset():
+    ds = SequenceDataset([np.full((k, 2), float(k)) for k in (1, 2, 3)], np.array([0, 1, 0]),
+                         ids=np.array([7, 8, 9]))
+    assert ds.ids == ["7", "8", "9"]  # one str per sequence
+    sub = ds.subset([2, 0])
+    assert sub.ids == ["9", "7"] and sub.lengths.tolist() == [3, 1]
+    assert ds.subset([]).ids == [] and SequenceDataset(ds.sequences, None).subset([1]).ids is None
+    ready = Standardizer.fit(ds).apply(sub)
+    assert ready.ids == ["9", "7"] and ready.targets.tolist() == [0, 0]
+    doubled = ds.with_sequences([2 * s for s in ds.sequences])
+    assert doubled.ids == ds.ids and doubled.class_names == ds.class_names
+    np.testing.assert_array_equal(doubled.sequences[1], np.full((2, 2), 4.0))
+    with pytest.raises(ValueError, match="2 sequences for a dataset of 3"):
+        ds.with_sequences(ds.sequences[:2])
 
 
 # ---- missing values and standardisation ------------------------------------------------------
