@@ -16,9 +16,10 @@ from torch import Tensor
 from rnnkit.nn import sequence_kernels
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
 
-__all__ = ["GRUCell", "GRUSpec", "LSTMCell", "LSTMSpec", "RNNCell", "RNNSpec"]
+__all__ = ["NONLINEARITIES", "GRUCell", "GRUSpec", "LSTMCell", "LSTMSpec", "RNNCell", "RNNSpec"]
 
-_NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
+NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
+"""The activations an Elman-style cell (RNN, IndRNN) takes, by their ``nonlinearity`` name."""
 
 
 class RNNSpec(CellSpec):
@@ -35,10 +36,10 @@ class RNNSpec(CellSpec):
         self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"
     ) -> None:
         super().__init__(input_size, hidden_size, bias)
-        if nonlinearity not in _NONLINEARITIES:
+        if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        self.activation = _NONLINEARITIES[nonlinearity]
+        self.activation = NONLINEARITIES[nonlinearity]
 
     @property
     def fused_mode(self) -> str:  # type: ignore[override]

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
-from rnnkit.nn.classic_cells import _NONLINEARITIES
+from rnnkit.nn.classic_cells import NONLINEARITIES
 from rnnkit.nn.recurrent_layer import RecurrentLayer
 
 __all__ = ["IndRNN", "IndRNNCell", "IndRNNSpec"]
@@ -48,7 +48,7 @@ class IndRNNSpec(CellSpec):
         recurrent_max_abs: float | None = None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias)
-        if nonlinearity not in _NONLINEARITIES:
+        if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be 'relu' or 'tanh', got {nonlinearity!r}")
         if recurrent_max_abs is not None and (
             isinstance(recurrent_max_abs, bool)
@@ -59,7 +59,7 @@ class IndRNNSpec(CellSpec):
                 f"recurrent_max_abs must be a positive number or None, got {recurrent_max_abs!r}"
             )
         self.nonlinearity = nonlinearity
-        self.activation = _NONLINEARITIES[nonlinearity]
+        self.activation = NONLINEARITIES[nonlinearity]
         self.recurrent_max_abs = None if recurrent_max_abs is None else float(recurrent_max_abs)
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
