@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import rnnkit.nn.scan as scan
+from rnnkit.nn import length_mask
 from rnnkit.nn import sequence_kernels as sk
-from rnnkit.nn.driver import length_mask
 from rnnkit.nn.minimal import (
     MinGRU,
     MinGRUCell,
@@ -132,7 +132,7 @@ def scan_regime(request, monkeypatch):
 @pytest.mark.parametrize("name,gates,num", GATES, ids=[g[0] for g in GATES])
 def test_gated_scan_gradcheck(scan_regime, name, gates, num, masked, reverse):
     x, h0, w, b = scan_inputs(num, seed=5, length=9)
-    mask = length_mask(torch.tensor([9, 4, 1]), 9) if masked else None
+    mask = length_mask(torch.tensor([9, 4, 1]), 9).T[..., None] if masked else None  # (L, N, 1)
     assert torch.autograd.gradcheck(
         lambda *t: gated_scan(t[0], t[1], gates, t[2], t[3], mask, reverse), (x, h0, w, b)
     )

@@ -3,9 +3,10 @@
 import pytest
 import torch
 
+from rnnkit.nn import length_mask
 from rnnkit.nn import sequence_kernels as sk
 from rnnkit.nn.classic_cells import GRUSpec, LSTMSpec, RNNSpec
-from rnnkit.nn.driver import length_mask, run_direction
+from rnnkit.nn.driver import run_direction
 
 DT = torch.float64
 L, N, F_IN, H, P = 5, 3, 2, 4, 2
@@ -18,7 +19,7 @@ def rand(*shape, generator, grad=True):
 def masks():
     g = torch.Generator().manual_seed(7)
     scattered = torch.rand(L, N, 1, generator=g) > 0.4  # not a prefix: holes anywhere
-    return {"none": None, "lengths": length_mask(torch.tensor([5, 2, 1]), L),
+    return {"none": None, "lengths": length_mask(torch.tensor([5, 2, 1]), L).T[..., None],
             "scattered": scattered}
 
 

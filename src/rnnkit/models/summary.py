@@ -25,6 +25,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from rnnkit.nn import length_mask
+
 __all__ = [
     "SUMMARIES",
     "AttentionPool",
@@ -32,20 +34,11 @@ __all__ = [
     "MaxPool",
     "MeanMaxPool",
     "MeanPool",
-    "length_mask",
     "make_summary",
     "summary_size",
 ]
 
 SUMMARIES = ("last", "mean", "max", "meanmax", "attention")
-
-
-def length_mask(lengths: Tensor | None, n: int, seq_len: int, device: torch.device) -> Tensor:
-    """Boolean ``(N, L)`` mask, True on valid steps ``t < lengths[n]`` (all True if None)."""
-    if lengths is None:
-        return torch.ones(n, seq_len, dtype=torch.bool, device=device)
-    steps = torch.arange(seq_len, device=device)  # (L,)
-    return steps[None, :] < lengths.to(device)[:, None]  # (N, L)
 
 
 def _check(out: Tensor, lengths: Tensor | None) -> None:
@@ -102,7 +95,7 @@ class MeanPool(nn.Module):
         _check(out, lengths)
         if lengths is None:
             return out.mean(dim=1)
-        mask = length_mask(lengths, out.shape[0], out.shape[1], out.device)  # (N, L)
+        mask = length_mask(lengths.to(out.device), out.shape[1])  # (N, L)
         total = torch.where(mask[..., None], out, out.new_zeros(())).sum(dim=1)  # (N, F)
         return total / lengths.to(out.device, out.dtype)[:, None]
 
@@ -114,7 +107,7 @@ class MaxPool(nn.Module):
         _check(out, lengths)
         if lengths is None:
             return out.amax(dim=1)
-        mask = length_mask(lengths, out.shape[0], out.shape[1], out.device)  # (N, L)
+        mask = length_mask(lengths.to(out.device), out.shape[1])  # (N, L)
         return out.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)  # (N, F)
 
 
@@ -156,7 +149,7 @@ class AttentionPool(nn.Module):
         _check(out, lengths)
         scores = self.score(torch.tanh(self.proj(out))).squeeze(-1)  # (N, L)
         if lengths is not None:
-            mask = length_mask(lengths, out.shape[0], out.shape[1], out.device)  # (N, L)
+            mask = length_mask(lengths.to(out.device), out.shape[1])  # (N, L)
             scores = scores.masked_fill(~mask, float("-inf"))
         weights = torch.softmax(scores, dim=1)  # (N, L)
         self.last_weights = weights.detach()

@@ -23,6 +23,7 @@ from rnnkit.nn.layernorm import (
     LayerNormLSTMCell,
     LayerNormLSTMSpec,
 )
+from rnnkit.nn.masks import length_mask
 from rnnkit.nn.minimal import MinGRU, MinGRUCell, MinGRUSpec, MinLSTM, MinLSTMCell, MinLSTMSpec
 from rnnkit.nn.peephole import PeepholeLSTM, PeepholeLSTMCell, PeepholeLSTMSpec
 from rnnkit.nn.recurrent_layer import RecurrentLayer
@@ -75,4 +76,5 @@ __all__ = [
     "RecurrentCell",
     "RecurrentLayer",
     "Regularizers",
+    "length_mask",
 ]

@@ -22,21 +22,16 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell_api import CellSpec, State
+from rnnkit.nn.masks import length_mask
 from rnnkit.nn.regularizers import RegularizerPlan, Regularizers
 
-__all__ = ["MERGE_MODES", "length_mask", "merge_directions", "run_direction", "run_layers"]
+__all__ = ["MERGE_MODES", "merge_directions", "run_direction", "run_layers"]
 
 MERGE_MODES = ("concat", "sum", "mean", "mul", "none")
 """How a bidirectional layer combines its directions' outputs ``f`` and ``b`` (each ``(..., H)``):
 ``concat`` ``[f, b]`` (torch.nn's layout), ``sum`` ``f + b``, ``mean`` ``(f + b) / 2``,
 ``mul`` ``f * b``, ``none`` ``stack([f, b], dim=-2)`` (the last layer's output is ``(..., 2, H)``;
 between stacked layers ``none`` concatenates)."""
-
-
-def length_mask(lengths: Tensor, max_len: int) -> Tensor:
-    """``(L, N, 1)`` bool mask, True on valid steps, from ``lengths (N,)``."""
-    steps = torch.arange(max_len, device=lengths.device)
-    return (steps[:, None] < lengths[None, :]).unsqueeze(-1)
 
 
 def run_direction(
@@ -55,7 +50,8 @@ def run_direction(
         params: its parameters by base name.
         x: ``(L, N, F)`` input.
         state: initial state, each tensor ``(N, S_i)``.
-        mask: ``(L, N, 1)`` bool, True on valid steps; None when every step is valid.
+        mask: ``(L, N, 1)`` bool, True on valid steps (``length_mask(lengths, L).T[..., None]``);
+            None when every step is valid.
         reverse: run from the last step to the first.
         plan: this layer and direction's regularizer masks for this forward pass, or None.
             Input dropout and weight drop are applied here, before the loop; recurrent dropout
@@ -121,7 +117,7 @@ def run_layers(
     layer_params: Sequence[Sequence[Mapping[str, Tensor]]],
     x: Tensor,
     initial: Sequence[State],
-    mask: Tensor | None = None,
+    lengths: Tensor | None = None,
     dropout: float = 0.0,
     training: bool = False,
     merge_mode: str = "concat",
@@ -134,7 +130,7 @@ def run_layers(
         layer_params: ``layer_params[layer][direction]`` is that cell's parameter dict.
         x: ``(L, N, F)`` input.
         initial: initial states in torch's order ``l0, l0_reverse, l1, ...``.
-        mask: ``(L, N, 1)`` valid-step mask or None.
+        lengths: ``(N,)`` valid steps of each sequence, or None when every step is valid.
         dropout: dropout on each layer's output except the last, in training only.
         training: whether dropout and the regularizers' training behaviour are active.
         merge_mode: how the two directions' outputs become one tensor (see MERGE_MODES).
@@ -145,6 +141,9 @@ def run_layers(
         the last layer's output ``(L, N, D*H_out)`` (``(L, N, H_out)`` for sum/mean/mul,
         ``(L, N, 2, H_out)`` for none) and the final states in torch's order.
     """
+    mask = None
+    if lengths is not None:
+        mask = length_mask(lengths.to(x.device), x.shape[0]).T[..., None]  # (L, N, 1)
     finals: list[State] = []
     index = 0
     for layer, spec in enumerate(specs):

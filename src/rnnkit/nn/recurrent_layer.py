@@ -20,7 +20,7 @@ from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from rnnkit.nn import fused
 from rnnkit.nn.cell_api import CellSpec, State
-from rnnkit.nn.driver import MERGE_MODES, length_mask, merge_directions, run_layers
+from rnnkit.nn.driver import MERGE_MODES, merge_directions, run_layers
 from rnnkit.nn.layer_io import (
     check_features,
     check_lengths,
@@ -326,8 +326,7 @@ class RecurrentLayer(nn.Module):
             )
             output = self._merge_fused(output)
         else:
-            mask = None if lengths is None else length_mask(lengths.to(x.device), seq_len)
-            output, finals = self._run_explicit(x, states, mask)
+            output, finals = self._run_explicit(x, states, lengths)
 
         if batched:
             output = output.transpose(0, 1) if self.batch_first else output
@@ -352,7 +351,7 @@ class RecurrentLayer(nn.Module):
             )
             return output, self._format_state(finals)
         x, lengths = pad_packed_sequence(packed)  # (L, N, F), original batch order
-        out, finals = self._run_explicit(x, states, length_mask(lengths.to(x.device), x.shape[0]))
+        out, finals = self._run_explicit(x, states, lengths)
         return pack_like(out, packed), self._format_state(finals)
 
     def _fused_options(self) -> tuple:
@@ -373,9 +372,10 @@ class RecurrentLayer(nn.Module):
         return merge_directions(output.chunk(2, dim=-1), self.merge_mode)
 
     def _run_explicit(
-        self, x: Tensor, states: tuple[Tensor, ...], mask: Tensor | None
+        self, x: Tensor, states: tuple[Tensor, ...], lengths: Tensor | None
     ) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """Explicit path on time-major ``x (L, N, F)``; states each ``(D*num_layers, N, S)``."""
+        """Explicit path on time-major ``x (L, N, H_in)``; states each ``(D*num_layers, N, S)``;
+        ``lengths (N,)`` or None."""
         count = self.num_layers * self.num_directions
         initial = [tuple(s[k] for s in states) for k in range(count)]
         layer_params = [
@@ -383,7 +383,7 @@ class RecurrentLayer(nn.Module):
             for layer in range(self.num_layers)
         ]
         output, finals = run_layers(
-            self.specs, layer_params, x, initial, mask, self.dropout, self.training,
+            self.specs, layer_params, x, initial, lengths, self.dropout, self.training,
             self.merge_mode, self.regularizers,
         )
         stacked = tuple(torch.stack([f[i] for f in finals]) for i in range(len(states)))
