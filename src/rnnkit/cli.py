@@ -3,8 +3,10 @@
 ``rnnkit train`` with no arguments is the main job: a 2-layer LSTM reads each bundled MNIST
 sample image as 28 rows, trains for a few minutes on a laptop CPU, prints the test accuracy and
 writes a run directory (config, checkpoints, metrics.csv, plots). ``rnnkit train --train FILE``
-trains on your own sequences (.ts, CSV, NPZ): classification for class labels, regression for
-numeric targets; ``rnnkit predict RUN --data FILE`` writes a CSV of predictions.
+trains on your own data: sequences (.ts, CSV, NPZ) or text (a CSV/TSV with a text column, a
+directory per class); classification for class labels, regression for numeric targets
+(``--task`` chooses). ``rnnkit predict RUN --data FILE`` writes a CSV of predictions,
+``--text TEXT`` prints the class of a text.
 
 Errors print one line and exit with status 2 (set RNNKIT_DEBUG=1 for the traceback); Ctrl-C
 exits with 130 and says how to resume. Heavy imports (torch, Lightning) happen inside the
@@ -32,9 +34,12 @@ def _add_overrides(p: argparse.ArgumentParser, *, training: bool | None) -> None
     if training:
         g.add_argument(
             "--train", metavar="FILE",
-            help="train on your own sequences: a .ts, .csv, .tsv or .npz file of labelled "
-            "sequences (sets data.name=files and data.train)",
+            help="train on your own data: a .ts, .csv, .tsv or .npz file of labelled sequences "
+            "(data.name=files), or text: a CSV/TSV with a text column, or a directory with one "
+            "folder of .txt files per class (data.name=text); sets data.train",
         )
+        g.add_argument("--task", metavar="NAME",
+                       help="the task family: classify or regress (default: from the labels)")
         g.add_argument(
             "--val-fraction", type=float, metavar="F",
             help="data.val_fraction: part of --train held out for validation (default: auto, "
@@ -99,17 +104,20 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
     _add_overrides(p, training=False)
 
     p = sub.add_parser(
-        "predict", help="predict a file of sequences (--data) or classify digit images",
-        description="Predict with a trained run's best checkpoint. A run trained on sequence "
-        "files: --data FILE (.ts, CSV, NPZ; labels optional) gives one CSV row per sequence "
-        "(index, id if the file has ids, predicted class and one probability per class, or the "
-        "predicted value). An MNIST run: image FILEs, IDX, .npy arrays ((28, 28) or (N, 28, "
+        "predict", help="predict a data file (--data), texts (--text) or digit images",
+        description="Predict with a trained run's best checkpoint. --data FILE (a run on "
+        "sequence files or text; labels optional) gives one CSV row per example (index, id if "
+        "the file has ids, predicted class, its probability and one probability per class, or "
+        "the predicted value). --text TEXT (a text run) prints each text's class and its "
+        "probability. An MNIST run: image FILEs, IDX, .npy arrays ((28, 28) or (N, 28, "
         "28)) or pictures such as PNG (28x28; dark digits on a light background are inverted "
         "automatically).",
     )
     p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
     p.add_argument("files", metavar="FILE", nargs="*", help="image files (MNIST runs)")
-    p.add_argument("--data", metavar="FILE", help="a file of sequences to predict")
+    p.add_argument("--data", metavar="FILE", help="a file of sequences or texts to predict")
+    p.add_argument("--text", metavar="TEXT", action="append", default=[],
+                   help="a text to classify (text runs; give it several times for several)")
     p.add_argument("--output", metavar="CSV", help="write the predictions as CSV (--data: "
                    "default standard output); an existing file is kept unless --overwrite")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
@@ -139,8 +147,12 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
         items.append(("trainer.seed", args.seed))
     if getattr(args, "out", None) is not None:
         items.append(("out", args.out))
+    if getattr(args, "task", None) is not None:
+        items.append(("task", args.task))
     if getattr(args, "train", None) is not None:
-        items += [("data.name", "files"), ("data.train", args.train)]
+        from rnnkit.data.registry import detect_source
+
+        items += [("data.name", detect_source(args.train)), ("data.train", args.train)]
     if getattr(args, "test", None) is not None:
         items.append(("data.test", args.test))
     if getattr(args, "val_fraction", None) is not None:
@@ -154,21 +166,15 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
     return items + list(args.overrides)
 
 
-def _percent(value: float) -> str:
-    return f"{100 * value:.2f}%"
-
-
 def _figures(m: dict) -> str:
-    """'test accuracy 97.50% on 40 test examples (test loss 0.1)' or the regression figures."""
+    """'test accuracy 97.50% on 40 test examples (test loss 0.1': the family's figures."""
+    from rnnkit.families import get_family
+
     split = "validation" if m.get("split") == "val" else "test"
-    note = "no test file; " if split == "validation" else ""
-    if m.get("task") == "regression":
-        head = f"{split} MAE {m['test_mae']:.4g}, RMSE {m['test_rmse']:.4g}"
-    else:
-        head = f"{split} accuracy {_percent(m['test_acc'])}"
-    loss = "MSE of standardised targets" if m.get("task") == "regression" else f"{split} loss"
-    return (f"{head} on {m['num_examples']} {split} examples ({note}{loss} "
-            f"{m['test_loss']:.4f}")
+    note = "no test data; " if split == "validation" else ""
+    family = get_family(m["task"])
+    return (f"{family.summary(m, split)} on {m['num_examples']} {split} examples ({note}"
+            f"{split} loss {m['test_loss']:.4f}")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -179,13 +185,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise ValueError("--resume uses the run's saved config; leave out --config")
         if args.out:
             raise ValueError("--resume continues in RUN_DIR; leave out --out")
-        from rnnkit.tasks.run import resume_config
+        from rnnkit.runs.resume import resume_config
 
         config = resume_config(args.resume, _overrides(args))
     else:
         config = load_config(args.config, _overrides(args))  # config errors before Lightning
         config.data.check_files()  # missing data files too
-    from rnnkit.tasks.run import train
+    from rnnkit.runs.train import train
 
     result = train(config, resume=bool(args.resume), announce=print)
     m = result.metrics
@@ -200,7 +206,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from rnnkit.tasks.inference import evaluate
+    from rnnkit.runs.evaluate import evaluate
 
     result = evaluate(args.target, _overrides(args))
     m = result.metrics
@@ -210,13 +216,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"{_figures(m)}) with {result.checkpoint} (epoch {m['epoch']})")
     per_class = m.get("per_class_accuracy") or {}
     if per_class:
-        print("per class: " + "  ".join(f"{k}: {_percent(v)}" for k, v in per_class.items()))
+        print("per class: " + "  ".join(f"{k}: {100 * v:.2f}%" for k, v in per_class.items()))
     return 0
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    import csv
-
     if args.output and os.path.isdir(args.output):
         raise ValueError(f"--output {args.output} is a directory; give the path of a CSV file")
     folder = os.path.dirname(os.path.abspath(args.output)) if args.output else ""
@@ -225,43 +229,38 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if args.output and os.path.exists(args.output) and not args.overwrite:
         raise ValueError(f"--output {args.output} exists; rnnkit never writes over a file "
                          "unless asked: choose another name or add --overwrite")
+    if args.output and args.data and os.path.exists(args.output) \
+            and os.path.exists(args.data) and os.path.samefile(args.output, args.data):
+        raise ValueError(f"--output {args.output} is the --data file; choose another name")
 
-    if args.data is not None:
-        if args.files:
-            raise ValueError("give either --data FILE (sequences) or image files, not both")
-        if args.invert is not None:
-            raise ValueError("--invert is for image files, not --data")
-        from rnnkit.tasks.inference import predict_file
+    given = [name for name, value in (("--data", args.data), ("--text", args.text),
+                                      ("image files", args.files)) if value]
+    if len(given) != 1:
+        raise ValueError("predict needs one of --data FILE (sequence files or text), --text TEXT "
+                         "(text) or image files (MNIST), "
+                         + ("not several" if given else "found none"))
+    if args.invert is not None and not args.files:
+        raise ValueError("--invert is for image files")
+    from rnnkit.data.source import PredictInputs
+    from rnnkit.runs.predict import predict
 
-        result = predict_file(args.target, args.data, overrides=_overrides(args))
-        text = result.to_csv(args.output)
-        if args.output:
-            print(f"{len(result)} predictions written to {args.output}")
-        else:
-            print(text, end="")
+    inputs = PredictInputs(files=args.files, data=args.data, texts=args.text, invert=args.invert)
+    result = predict(args.target, inputs, overrides=_overrides(args))
+    for note in result.notes:
+        print(f"rnnkit predict: {note}", file=sys.stderr)
+    if args.data is not None and not args.output:
+        print(result.to_csv(), end="")
         return 0
-    if not args.files:
-        raise ValueError("predict needs --data FILE (a run on sequence files) or image files "
-                         "(an MNIST run)")
-    from rnnkit.tasks.inference import predict
-
-    predictions = predict(args.target, args.files, invert=args.invert, overrides=_overrides(args))
-    rows = []
-    for pred in predictions:
-        several = len(pred.classes) > 1
-        for i, (name, probs) in enumerate(zip(pred.classes, pred.probabilities, strict=True)):
-            where = f"{pred.path}[{i}]" if several else str(pred.path)
-            rows.append((where, name, float(probs.max())))
-    for where, name, p in rows:
-        print(f"{where}\t{name}\t{p:.4f}")
+    if args.data is None:
+        key = next(iter(result.columns))
+        for where, name, p in zip(result.columns[key], result.columns["predicted"],
+                                  result.columns.get("probability", [None] * len(result)),
+                                  strict=True):
+            print(f"{where}\t{name}" + ("" if p is None else f"\t{p:.4f}"))
     if args.output:
-        from rnnkit.data.sequences.tabular import spreadsheet_safe
-
-        with open(args.output, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["image", "predicted", "probability"])
-            writer.writerows((spreadsheet_safe(w), spreadsheet_safe(n), f"{p:.6f}")
-                             for w, n, p in rows)
+        result.to_csv(args.output)
+        if args.data is not None:
+            print(f"{len(result)} predictions written to {args.output}")
     return 0
 
 
@@ -295,8 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as err:
         # Look the error types up without importing Lightning just to handle an error.
-        callbacks = sys.modules.get("rnnkit.tasks.callbacks")
-        run = sys.modules.get("rnnkit.tasks.run")
+        callbacks = sys.modules.get("rnnkit.runs.callbacks")
+        run = sys.modules.get("rnnkit.runs.interrupt")
         if run is not None and isinstance(err, run.RunInterrupted):
             print(f"rnnkit: {err}", file=sys.stderr)
             return EXIT_INTERRUPTED

@@ -1,6 +1,9 @@
-"""rnnkit.models: heads on top of recurrent layers."""
+"""rnnkit.models: the shared blocks every family builds from — the sequence encoder (input
+layer + recurrent stack), front ends, summaries, heads — and the many-to-one classifier."""
 
 from rnnkit.models.classifier import CELLS, SequenceClassifier
+from rnnkit.models.encoder import SequenceEncoder
+from rnnkit.models.frontend import ConvFrontend, auto_patch, patch_steps
 from rnnkit.models.head import Head
 from rnnkit.models.summary import (
     SUMMARIES,
@@ -15,10 +18,14 @@ __all__ = [
     "CELLS",
     "SUMMARIES",
     "AttentionPool",
+    "ConvFrontend",
     "Head",
     "LastStep",
     "MaxPool",
     "MeanPool",
     "SequenceClassifier",
+    "SequenceEncoder",
+    "auto_patch",
     "make_summary",
+    "patch_steps",
 ]

@@ -215,7 +215,7 @@ def test_spreadsheet_safe(cell, written):
 def test_prediction_csv_escapes_formula_cells():
     import torch
 
-    from rnnkit.tasks.files import SequencePredictions
+    from rnnkit.runs.files import SequencePredictions
 
     classes = SequencePredictions(
         Path("d.csv"), "classification", ["=cmd", "-1"], torch.tensor([[0.9, 0.1], [0.2, 0.8]]),

@@ -11,7 +11,7 @@ import numpy as np
 from torch.utils.data import DataLoader, SequentialSampler
 
 from rnnkit.data.batching import BucketBatchSampler, SeededShuffleSampler, collate_sequences
-from rnnkit.data.sequences.dataset import SequenceDataset, Standardizer, Task, read_sequences
+from rnnkit.data.sequences import SequenceDataset, Standardizer, Task, read_sequences
 
 __all__ = [
     "MIN_VAL_SEQUENCES",
@@ -86,10 +86,7 @@ def normalize_each_sequence(dataset: SequenceDataset) -> SequenceDataset:
             std = np.sqrt((dev**2).sum(axis=0) / np.maximum(count, 1))
         std = np.where(std > 1e-8 * np.maximum(1.0, np.abs(mean)), std, 1.0)
         out.append(((x - mean) / std).astype(np.float32))
-    return SequenceDataset(out, dataset.targets, task=dataset.task,
-                           class_names=dataset.class_names,
-                           feature_names=dataset.feature_names, source=dataset.source,
-                           check=False)
+    return dataset.with_sequences(out)
 
 
 def split_indices(

@@ -202,18 +202,3 @@ class SequenceDataset:
             list(sequences), self.targets, self.task, self.class_names, self.feature_names,
             self.source, self.ids, check=False,
         )
-
-
-# Compatibility: rnnkit.data.sequences.datamodule imports these two from here, as it did when
-# this module held them. They live in standardizer.py and formats.py, which import this module,
-# so they are looked up on first use. Import them from rnnkit.data.sequences instead.
-_MOVED = {"Standardizer": "rnnkit.data.sequences.standardizer",
-          "read_sequences": "rnnkit.data.sequences.formats"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,8 +19,8 @@ from rnnkit.cli import main
 from rnnkit.config import ConfigError, load_config
 from rnnkit.data.sequences import SequenceDataset, read_sequences
 from rnnkit.data.sequences.ts import write_ts
-from rnnkit.tasks import RegressionTask, evaluate, predict_file, read_checkpoint, train
-from rnnkit.tasks.files import predict_sequences
+from rnnkit.runs import RegressionTask, evaluate, predict_file, read_checkpoint, train
+from rnnkit.runs.files import predict_sequences
 
 FAST = ["--no-progress", "--epochs", "2", "--set", "model.hidden_size=8", "model.num_layers=1",
         "data.batch_size=16", "trainer.log_every_n_steps=1", "optim.lr=0.02",
@@ -128,7 +128,7 @@ def test_checkpoint_holds_the_standardizer_as_plain_lists(ts_run, files):
 
 
 def test_variable_length_batches_equal_one_sequence_at_a_time(ts_run, files):
-    from rnnkit.tasks.inference import load_task
+    from rnnkit.runs.inference import load_task
 
     path = ts_run / "checkpoints/best.ckpt"
     config = load_config(ts_run / "config.yaml")
@@ -225,11 +225,11 @@ def test_predict_batches_ignore_padding_values(files, tmp_path):
         "trainer.progress_bar=false", "model.summary=mean", "data.normalize=feature",
     ])
     train(config)
-    from rnnkit.tasks.inference import load_task
+    from rnnkit.runs.inference import load_task
 
     task = load_task(out / "checkpoints/best.ckpt", load_config(out / "config.yaml"))
     state = task.hparams["data_state"]
-    from rnnkit.tasks.files import files_datamodule
+    from rnnkit.runs.files import files_datamodule
 
     dm = files_datamodule(load_config(out / "config.yaml").data, 0, state=state,
                           need_train=False, use_test=False, predict_path=files["reg_test.npz"])

@@ -13,7 +13,7 @@ import torch
 from tiny_data import tiny_config
 
 from rnnkit.config import load_config
-from rnnkit.tasks import (
+from rnnkit.runs import (
     AtomicCheckpointIO,
     CheckpointError,
     NonFiniteLossError,
@@ -25,7 +25,7 @@ from rnnkit.tasks import (
     resume_config,
     train,
 )
-from rnnkit.tasks.plots import read_metrics
+from rnnkit.runs.plots import read_metrics
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +203,7 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch
 
 
 def test_batches_with_lengths(tiny_mnist):
-    from rnnkit.tasks import ClassificationTask
+    from rnnkit.runs import ClassificationTask
 
     config = tiny_config(tiny_mnist, Path("unused"))
     task = ClassificationTask(config.to_dict(), 28, 10)
@@ -220,7 +220,7 @@ def test_batches_with_lengths(tiny_mnist):
 def test_checkpoint_state_keeps_lightnings_key_for_earlier_runs(tmp_path):
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from rnnkit.tasks.trainer import RunCheckpoint
+    from rnnkit.runs.trainer import RunCheckpoint
 
     for monitor in ("val_acc", None):
         ours = RunCheckpoint(dirpath=tmp_path, filename="last", monitor=monitor)

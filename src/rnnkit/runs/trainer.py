@@ -25,9 +25,9 @@ from lightning.pytorch.callbacks import (
 from lightning.pytorch.loggers import CSVLogger, Logger, TensorBoardLogger
 
 from rnnkit.config import ConfigError, RunConfig
-from rnnkit.tasks.budget import Budget
-from rnnkit.tasks.callbacks import EpochSeed, FiniteLossGuard, RunCounters
-from rnnkit.tasks.checkpoint import AtomicCheckpointIO
+from rnnkit.runs.budget import Budget
+from rnnkit.runs.callbacks import EpochSeed, FiniteLossGuard, RunCounters
+from rnnkit.runs.checkpoint import AtomicCheckpointIO
 
 __all__ = [
     "CHECKPOINT_DIR",
@@ -116,7 +116,7 @@ class ProgressLines(pl.Callback):
         parts = [f"epoch {epoch}/{trainer.max_epochs}",
                  f"step {trainer.global_step}/{trainer.estimated_stepping_batches}"]
         metrics = trainer.callback_metrics
-        for key in ("train_loss_epoch", "val_loss", "val_acc", "val_mae"):
+        for key in ["train_loss_epoch", *sorted(k for k in metrics if k.startswith("val_"))]:
             if key in metrics:
                 value = float(metrics[key])
                 text = f"{100 * value:.2f}%" if key.endswith("acc") else f"{value:.4f}"
@@ -166,15 +166,6 @@ def make_loggers(run_dir: Path, resume_epoch: int | None = None) -> list[Logger]
     return loggers
 
 
-def _monitor(config: RunConfig) -> tuple[str | None, str]:
-    """(metric or None for the final weights, "min" | "max") of ``trainer.monitor``."""
-    monitor = config.trainer.monitor
-    if monitor == "none":
-        return None, "min"
-    monitor = "val_acc" if monitor == "auto" else monitor  # train() resolves auto by task
-    return monitor, "max" if monitor.endswith("acc") else "min"
-
-
 def make_trainer(
     config: RunConfig,
     run_dir: Path | None,
@@ -182,13 +173,15 @@ def make_trainer(
     budget: Budget | None = None,
     resume_epoch: int | None = None,
     callbacks: Iterable[pl.Callback] = (),
+    monitor: tuple[str | None, str] = (None, "min"),
 ) -> pl.Trainer:
     """A Trainer for ``config`` writing into ``run_dir``.
 
     With a ``run_dir``: checks every ``budget.epochs_per_check`` epochs (validation, a progress
-    line, checkpoints); ``checkpoints/best.ckpt`` keeps the best ``trainer.monitor`` (the final
-    weights when it is ``none``), ``checkpoints/last.ckpt`` the latest check, both written
-    atomically; metrics go to ``metrics.csv``. Without one (evaluation, prediction): no
+    line, checkpoints); ``checkpoints/best.ckpt`` keeps the best value of ``monitor`` (a metric
+    and ``"max"`` or ``"min"``; the final weights when the metric is None),
+    ``checkpoints/last.ckpt`` the latest check, both written atomically; metrics go to
+    ``metrics.csv``. Without one (evaluation, prediction): no
     checkpoints and no logs. Always: gradient-norm clipping, early stopping when
     ``budget.patience > 0``, a stop on NaN/inf losses, per-epoch seeding. Progress: a bar on a
     terminal, :class:`ProgressLines` otherwise (``trainer.progress_bar=false``: neither).
@@ -197,14 +190,14 @@ def make_trainer(
     t = config.trainer
     budget = budget or Budget(1, t.epochs, 1)
     every = budget.epochs_per_check
-    monitor, mode = _monitor(config)
+    monitor_metric, mode = monitor
     cbs: list[pl.Callback] = [FiniteLossGuard(), EpochSeed(t.seed), RunCounters(every)]
     loggers: list[Logger] | bool = False
     if run_dir is not None:
         folder = str(run_dir / CHECKPOINT_DIR)
         # Two callbacks: Lightning 2.6's save_last=True rewrites last.ckpt only in epochs that
         # improve the monitored metric; a monitor-less top-1 checkpoint is rewritten every check.
-        for name, metric in (("best", monitor), ("last", None)):
+        for name, metric in (("best", monitor_metric), ("last", None)):
             cbs.append(RunCheckpoint(
                 dirpath=folder, filename=name, monitor=metric, mode=mode, save_top_k=1,
                 auto_insert_metric_name=False, enable_version_counter=False,
@@ -212,8 +205,8 @@ def make_trainer(
             ))
         cbs.append(LearningRateMonitor(logging_interval="epoch"))
         loggers = make_loggers(run_dir, resume_epoch)
-    if budget.patience > 0 and monitor is not None:
-        cbs.append(EarlyStopping(monitor=monitor, mode=mode, patience=budget.patience))
+    if budget.patience > 0 and monitor_metric is not None:
+        cbs.append(EarlyStopping(monitor=monitor_metric, mode=mode, patience=budget.patience))
     bar = t.progress_bar and sys.stdout.isatty()
     if bar:
         cbs.append(TQDMProgressBar(leave=True))
@@ -223,7 +216,7 @@ def make_trainer(
     return pl.Trainer(
         max_epochs=budget.epochs,
         check_val_every_n_epoch=every,
-        limit_val_batches=None if monitor is not None else 0,
+        limit_val_batches=None if monitor_metric is not None else 0,
         accelerator=t.accelerator,
         devices=t.devices,
         precision=t.precision,  # type: ignore[arg-type]
@@ -252,8 +245,9 @@ def cpu_threads(config: RunConfig) -> Iterator[None]:
     before = torch.get_num_threads()
     threads = config.trainer.threads
     if threads == "auto":
-        batch = config.data.batch_size if isinstance(config.data.batch_size, int) else 64
-        threads = 1 if batch * config.model.hidden_size < 4096 else before
+        batch = getattr(config.data, "batch_size", 64)
+        batch = batch if isinstance(batch, int) else 64
+        threads = 1 if batch * getattr(config.model, "hidden_size", 128) < 4096 else before
     torch.set_num_threads(int(threads))
     try:
         yield

@@ -7,8 +7,8 @@ import torch
 from tiny_data import tiny_config
 
 from rnnkit.config import OptimConfig
-from rnnkit.tasks import read_checkpoint, train
-from rnnkit.tasks.optim import configure_optimizers
+from rnnkit.runs import read_checkpoint, train
+from rnnkit.families.optim import configure_optimizers
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,8 @@ from tiny_data import tiny_config, write_tiny_mnist
 from rnnkit.cli import main
 from rnnkit.data.sequences import SequenceDataset
 from rnnkit.data.sequences.ts import write_ts
-from rnnkit.tasks import RunError, RunInterrupted, read_checkpoint, resume_config, train
-from rnnkit.tasks.rundir import claim_run_dir
+from rnnkit.runs import RunError, RunInterrupted, read_checkpoint, resume_config, train
+from rnnkit.runs.rundir import claim_run_dir
 
 TINY = ["--no-progress", "--epochs", "2", "--set", "model.hidden_size=8", "model.num_layers=1",
         "data.batch_size=16", "optim.lr=0.02"]

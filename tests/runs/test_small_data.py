@@ -11,7 +11,7 @@ from rnnkit.config import ConfigError, RunConfig, TrainerConfig, load_config, sa
 from rnnkit.data.sequences import SequenceDataset
 from rnnkit.data.sequences.datamodule import MIN_VAL_SEQUENCES, auto_batch_size, auto_val_fraction
 from rnnkit.data.sequences.ts import write_ts
-from rnnkit.tasks.budget import plan_budget
+from rnnkit.runs.budget import plan_budget
 
 
 def _shapes(n: int, seed: int, length: int = 40) -> SequenceDataset:

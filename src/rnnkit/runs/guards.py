@@ -9,19 +9,19 @@ from typing import Any
 
 import torch
 
-from rnnkit.config import ModelConfig
-from rnnkit.tasks.rundir import RunError
+from rnnkit.config import RunConfig
+from rnnkit.data.info import DataInfo
+from rnnkit.families.base import TaskFamily
+from rnnkit.runs.rundir import RunError
 
 __all__ = ["check_model_memory", "check_weights"]
 
 
-def check_model_memory(model: ModelConfig, input_size: int, outputs: int) -> None:
+def check_model_memory(family: TaskFamily, config: RunConfig, info: DataInfo) -> None:
     """Refuse a model whose weights, gradients and Adam state cannot fit in this machine's
     memory, before allocating anything (the model is built on the meta device to count)."""
-    from rnnkit.models import SequenceClassifier
-
     with torch.device("meta"):
-        net = SequenceClassifier.from_config(model, input_size, outputs)
+        net = family.build_model(config.model, info)
     count = sum(p.numel() for p in net.parameters())
     need = 16 * count  # float32 weights, gradients, two Adam moments
     try:
@@ -29,11 +29,12 @@ def check_model_memory(model: ModelConfig, input_size: int, outputs: int) -> Non
     except (AttributeError, ValueError, OSError):
         return
     if need > have:
+        sizes = ", ".join(f"model.{k}={v}" for k, v in config.model.to_dict().items()
+                          if k in ("hidden_size", "num_layers", "embedding_dim"))
         raise RunError(
             f"the model has {count:,} parameters: training needs about {need / 2**30:,.1f} GiB "
             f"for weights, gradients and optimizer state, and this machine has "
-            f"{have / 2**30:,.1f} GiB (model.hidden_size={model.hidden_size}, "
-            f"model.num_layers={model.num_layers})"
+            f"{have / 2**30:,.1f} GiB ({sizes})"
         )
 
 

@@ -1,0 +1,54 @@
+"""The data sources: one package per source under rnnkit.data, one entry here.
+
+Each package has a light ``config`` module (its ``data:`` section, ``CONFIG``, and the defaults
+it lays under a run's config, ``defaults(family)``) and a ``source`` module with ``SOURCE``, the
+:class:`~rnnkit.data.source.DataSource` that builds its data module (Lightning is imported only
+there).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from rnnkit.config.section import ConfigError
+
+__all__ = ["FILE_SOURCES", "SOURCES", "detect_source", "get_source", "source_config"]
+
+SOURCES: dict[str, str] = {
+    "mnist": "rnnkit.data.mnist",
+    "files": "rnnkit.data.sequences",
+    "text": "rnnkit.data.text",
+}
+
+
+# The sources ``rnnkit train --train PATH`` chooses among, the most particular first: each
+# one's config module has ``claims(path) -> bool``.
+FILE_SOURCES = ("text", "files")
+
+
+def detect_source(path: str) -> str:
+    """The source that reads ``path`` (a file or a directory): the first in
+    :data:`FILE_SOURCES` that claims it; ``files`` when none does (its reader names what it
+    expected)."""
+    for name in FILE_SOURCES:
+        if source_config(name).claims(path):
+            return name
+    return "files"
+
+
+def _module(name: str, part: str) -> ModuleType:
+    if name not in SOURCES:
+        raise ConfigError(f"data.name must be one of {', '.join(SOURCES)}; got {name!r}")
+    return importlib.import_module(f"{SOURCES[name]}.{part}")
+
+
+def source_config(name: str) -> ModuleType:
+    """The ``config`` module of source ``name`` (``CONFIG``, ``defaults``, ``DEFAULT_FAMILY``)."""
+    return _module(name, "config")
+
+
+def get_source(name: str) -> Any:
+    """The :class:`~rnnkit.data.source.DataSource` of source ``name``."""
+    return _module(name, "source").SOURCE

@@ -1,0 +1,40 @@
+"""Task families: one package per input/output pattern, one entry here.
+
+Each package has a light ``config`` module (``CONFIG``, its ``model:`` section) and a
+``family`` module with ``FAMILY``, the :class:`~rnnkit.families.base.TaskFamily` that builds
+its model and LightningModule from a :class:`~rnnkit.data.info.DataInfo`.
+
+* ``classify``: many-to-one, a class per sequence.
+* ``regress``: many-to-one, a number per sequence (classify's numeric-target variant).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from rnnkit.config.section import ConfigError
+
+__all__ = ["FAMILIES", "family_config", "get_family"]
+
+FAMILIES: dict[str, str] = {
+    "classify": "rnnkit.families.classify",
+    "regress": "rnnkit.families.regress",
+}
+
+
+def _module(name: str, part: str) -> ModuleType:
+    if name not in FAMILIES:
+        raise ConfigError(f"task must be one of {', '.join(FAMILIES)} or auto; got {name!r}")
+    return importlib.import_module(f"{FAMILIES[name]}.{part}")
+
+
+def family_config(name: str) -> ModuleType:
+    """The ``config`` module of family ``name`` (``CONFIG``: its model section)."""
+    return _module(name, "config")
+
+
+def get_family(name: str) -> Any:
+    """The :class:`~rnnkit.families.base.TaskFamily` named ``name``."""
+    return _module(name, "family").FAMILY

@@ -1,0 +1,267 @@
+"""Train a run: one path for every task family and data source.
+
+A run directory holds::
+
+    config.yaml              the resolved config (automatic choices resolved, and why, as comments)
+    checkpoints/best.ckpt    the best check by trainer.monitor (the family's metric; the final
+                             weights when there is no validation data)
+    checkpoints/last.ckpt    the latest check (what --resume continues from)
+    metrics.csv              Lightning's CSVLogger: losses, the family's metrics, learning rate
+    plots/                   loss and metric curves (classify: the confusion matrix too)
+    test_metrics.json        the family's test figures of best.ckpt; without test data, of the
+                             validation split (``split`` says which)
+
+The data flow once: the config names a source and a family (``task``); the source builds the
+data module, which reads and describes the data; the family (``auto``: the one the labels call
+for) builds its model from that description; Lightning's Trainer runs them. Every input is read
+and checked before the run directory is created. Resuming is explicit: ``train(config,
+resume=True)`` (``rnnkit train --resume RUN_DIR``) continues from ``last.ckpt``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+
+from rnnkit.atomic import write_text_atomic
+from rnnkit.config import ConfigError, RunConfig, save_config
+from rnnkit.data.info import DataInfo
+from rnnkit.data.registry import get_source, source_config
+from rnnkit.runs.budget import Budget, plan_budget
+from rnnkit.runs.callbacks import saved_counters
+from rnnkit.runs.checkpoint import read_checkpoint
+from rnnkit.runs.families import new_task, resolve_family
+from rnnkit.runs.interrupt import RunInterrupted, interruptible
+from rnnkit.runs.plots import plot_confusion_matrix, plot_curves
+from rnnkit.runs.report import test_metrics
+from rnnkit.runs.resume import check_resumable
+from rnnkit.runs.rundir import (
+    RunError,
+    check_new_run_dir,
+    claim_run_dir,
+    default_run_dir,
+    is_run_dir,
+    lock_run_dir,
+)
+from rnnkit.runs.trainer import (
+    CHECKPOINT_DIR,
+    check_trainer_settings,
+    cpu_threads,
+    make_trainer,
+    quiet_lightning,
+)
+
+__all__ = ["RunError", "RunInterrupted", "TrainResult", "train"]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` produced."""
+
+    run_dir: Path
+    metrics: dict[str, Any]  # the content of test_metrics.json
+    seconds: float  # wall time of fit + test
+    notes: list[str]  # the automatic choices (budget, validation, batch size) and why
+    config: RunConfig | None = None  # the resolved config, as saved in config.yaml
+
+
+def train(
+    config: RunConfig,
+    *,
+    resume: bool = False,
+    callbacks: Iterable[pl.Callback] = (),
+    announce: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Check every input, train, test the best checkpoint, and write the run directory.
+
+    Args:
+        config: the run; ``config.out`` is the run directory (default
+            ``runs/<name>-<timestamp>``), which must not exist, be empty, or (``resume``)
+            hold this run.
+        resume: continue the run in ``config.out`` from its ``last.ckpt`` (use
+            :func:`~rnnkit.runs.resume.resume_config` to get its config).
+        callbacks: extra Lightning callbacks.
+        announce: called with each automatic choice (family, budget, validation, batch size)
+            and why, before training starts (the CLI prints them).
+
+    Raises:
+        RunError, ConfigError, ValueError: an input is wrong; nothing was written.
+        RunInterrupted: Ctrl-C; everything up to the last check is saved.
+        NonFiniteLossError: the loss became NaN or infinite; the last good checkpoints stay.
+    """
+    quiet_lightning()
+    start = time.perf_counter()
+    if config.name == RunConfig().name and not resume and config.data.run_name():
+        config = _replace(config, name=config.data.run_name())
+    run_dir = Path(config.out) if config.out else default_run_dir(config.name)
+    last = run_dir / CHECKPOINT_DIR / "last.ckpt"
+    saved: dict[str, Any] | None = None
+    if resume:
+        best = run_dir / CHECKPOINT_DIR / "best.ckpt"
+        for path in (last, best):
+            if not is_run_dir(run_dir) or not path.is_file():
+                raise RunError(f"cannot resume {run_dir}: no {CHECKPOINT_DIR}/{path.name} (a run "
+                               "writes both at every check)")
+        saved = read_checkpoint(last)
+        read_checkpoint(best)  # readable, before anything is written
+    else:
+        check_new_run_dir(run_dir)
+    named = bool(config.out)
+    config = _replace(config, out=str(run_dir))
+    if not resume:
+        config = _absolute_paths(config)
+    config.data.check_files()
+    check_trainer_settings(config)
+
+    pl.seed_everything(config.trainer.seed, workers=True, verbose=False)
+    saved_info = _saved_info(saved, last) if saved else None
+    dm = get_source(config.data.name).datamodule(
+        config.data, seed=config.trainer.seed, family=config.task, purpose="train",
+        state=saved_info.state if saved_info else None)
+    dm.setup("fit")  # every split is read and checked now, before anything is written
+    dm.setup("test")
+    if saved_info:
+        dm.check_resume(saved_info.state)
+    info = saved_info or dm.describe()
+    family = resolve_family(config.task, info)
+    config, notes = _resolve(config, dm, info, family)
+    batches = len(dm.train_dataloader())
+    if saved is not None:
+        check_resumable(saved, batches, last)
+    budget = plan_budget(config.trainer, batches,
+                         saved_counters(saved).get("epochs_per_check") if saved else None)
+    config = _replace(config, trainer={**config.trainer.to_dict(), "epochs": budget.epochs})
+    notes.insert(0, budget.describe())
+    task = new_task(family, config, info, fresh=not resume)
+    notes += family.notes(task)
+    if announce is not None and not resume:
+        for note in notes:
+            announce(note)
+    if saved is not None:
+        from rnnkit.runs.guards import check_weights
+
+        check_weights(task, saved["state_dict"], last)
+
+    if resume:  # the choices were announced and explained when the run started
+        notes = _comment_lines(run_dir / "config.yaml")
+        lock = lock_run_dir(run_dir)
+    else:
+        run_dir, lock = claim_run_dir(run_dir, default=not named)
+        config = _replace(config, out=str(run_dir))
+    try:
+        return _fit_and_test(config, run_dir, dm, task, family, budget, saved, notes,
+                             callbacks, start)
+    finally:
+        os.close(lock)
+
+
+def _fit_and_test(
+    config: RunConfig, run_dir: Path, dm: Any, task: pl.LightningModule, family: Any,
+    budget: Budget, saved: dict[str, Any] | None, notes: list[str],
+    callbacks: Iterable[pl.Callback], start: float,
+) -> TrainResult:
+    """Write the run directory (already claimed and locked): fit, test the best checkpoint,
+    write test_metrics.json and the plots."""
+    last = run_dir / CHECKPOINT_DIR / "last.ckpt"
+    save_config(config, run_dir / "config.yaml", notes=notes)
+    monitor = config.trainer.monitor
+    metric = None if monitor == "none" else monitor
+    trainer = make_trainer(config, run_dir, budget=budget,
+                           resume_epoch=None if saved is None else int(saved.get("epoch", -1)),
+                           callbacks=callbacks,
+                           monitor=(metric, family.metrics.get(metric, "min")))
+    with cpu_threads(config), interruptible(trainer, run_dir):
+        trainer.fit(task, datamodule=dm, ckpt_path=str(last) if saved is not None else None,
+                    weights_only=True)
+
+    ckpt_cb = trainer.checkpoint_callback
+    best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else last
+    split, loader, num_examples = dm.report_split()
+    with cpu_threads(config), interruptible(trainer, run_dir):
+        results = trainer.test(task, dataloaders=loader, ckpt_path=str(best), weights_only=True,
+                               verbose=False)
+    metrics = test_metrics(results, task, family, best, run_dir, num_examples, split)
+    for lg in trainer.loggers:
+        lg.save()
+    write_text_atomic(run_dir / "test_metrics.json", json.dumps(metrics, indent=2) + "\n")
+    plot_curves(run_dir / "metrics.csv", run_dir / "plots", loss_title=family.loss_title)
+    if "confusion_matrix" in metrics:
+        plot_confusion_matrix(metrics["confusion_matrix"], metrics["class_names"],
+                              run_dir / "plots/confusion_matrix.png")
+    return TrainResult(run_dir, metrics, time.perf_counter() - start, notes, config)
+
+
+def _replace(config: RunConfig, **values: Any) -> RunConfig:
+    return RunConfig.from_dict({**config.to_dict(), **values})
+
+
+def _saved_info(saved: dict[str, Any], path: Path) -> DataInfo:
+    info = (saved.get("hyper_parameters") or {}).get("info")
+    if not isinstance(info, dict):
+        raise RunError(f"cannot resume from {path}: it holds no data description (written by "
+                       "an earlier rnnkit); start a new run")
+    return DataInfo.from_dict(info)
+
+
+def _comment_lines(path: Path) -> list[str]:
+    """The ``# ...`` lines at the top of a saved config.yaml, without the ``# ``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line[2:] for line in itertools.takewhile(lambda x: x.startswith("# "), lines)]
+
+
+def _absolute_paths(config: RunConfig) -> RunConfig:
+    """The config with its data files as absolute paths (evaluate may run from elsewhere)."""
+    data = config.data.to_dict()
+    for key in config.data.PATH_KEYS:
+        if data[key] is not None:
+            data[key] = str(Path(data[key]).absolute())
+    return _replace(config, data=data)
+
+
+def _resolve(
+    config: RunConfig, dm: Any, info: DataInfo, family: Any
+) -> tuple[RunConfig, list[str]]:
+    """The config with the family, the data module's and the family's automatic choices and
+    the monitor resolved, and the reasons for them."""
+    notes: list[str] = []
+    if config.task == "auto" and len(source_config(info.source).AUTO_FAMILY) > 1:
+        what = "class labels" if info.targets == "classes" else "numeric targets"
+        notes.append(f"task {family.name}: the training data have {what} (--task sets it)")
+    notes += dm.notes
+    data = {**config.data.to_dict(), **dm.resolved()}
+    try:
+        dm.report_split()
+    except ValueError as err:
+        raise RunError(str(err)) from None
+    model, model_notes = family.resolve(config.model, info)
+    notes += model_notes
+    monitor, early_stopping = config.trainer.monitor, config.trainer.early_stopping
+    if not dm.has_validation():
+        if monitor not in ("auto", "none"):
+            raise ConfigError(f"trainer.monitor={monitor} needs validation data; this run has "
+                              "none (give --val-fraction or data.val)")
+        if early_stopping and getattr(config.data, "val_fraction", None) == "auto":
+            notes.append("no early stopping: it needs validation data")
+            early_stopping = 0
+        elif early_stopping:
+            raise ConfigError("trainer.early_stopping needs validation data; this run has none "
+                              "(give --val-fraction or data.val)")
+        monitor = "none"
+    elif monitor == "auto":
+        monitor = family.default_monitor
+    elif monitor != "none" and monitor not in family.metrics:
+        raise ConfigError(f"trainer.monitor={monitor}: the {family.name} family logs "
+                          f"{', '.join(family.metrics)} on validation data; choose one of them, "
+                          "auto or none")
+    trainer = {**config.trainer.to_dict(), "monitor": monitor, "early_stopping": early_stopping}
+    resolved = {**config.to_dict(), "task": family.name, "data": data, "model": model,
+                "trainer": trainer}
+    return RunConfig.from_dict(resolved), notes
