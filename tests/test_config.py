@@ -1,4 +1,5 @@
-"""Config: defaults, YAML round trip, overrides, validation and unknown keys."""
+"""Config: defaults, YAML round trip, overrides, validation, unknown keys, and the sections
+chosen by name (``task`` picks the model section, ``data.name`` the data section)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import yaml
 
 from rnnkit.config import (
     ConfigError,
-    DataConfig,
-    ModelConfig,
     OptimConfig,
     RunConfig,
     TrainerConfig,
@@ -18,10 +17,17 @@ from rnnkit.config import (
     load_config,
     save_config,
 )
+from rnnkit.data.mnist.config import MnistConfig
+from rnnkit.data.sequences.config import FilesConfig
+from rnnkit.families.classify.config import SequenceModelConfig
+
+FILES = [("data.name", "files"), ("data.train", "x.ts")]
 
 
 def test_defaults_are_the_main_job():
     c = RunConfig()
+    assert (c.task, c.family, type(c.data), type(c.model)) == \
+        ("auto", "classify", MnistConfig, SequenceModelConfig)
     assert (c.data.source, c.data.view) == ("bundled", "rows")
     assert (c.model.cell, c.model.summary, c.model.bidirectional) == ("lstm", "last", False)
     assert c == load_config()
@@ -38,7 +44,7 @@ def test_yaml_round_trip(tmp_path):
     save_config(c, tmp_path / "config.yaml")
     assert load_config(tmp_path / "config.yaml") == c
     plain = yaml.safe_load((tmp_path / "config.yaml").read_text())
-    assert list(plain) == ["name", "out", "data", "model", "optim", "trainer"]
+    assert list(plain) == ["name", "out", "task", "data", "model", "optim", "trainer"]
     assert RunConfig.from_dict(c.to_dict()) == c
 
 
@@ -64,7 +70,7 @@ def test_override_values_are_yaml():
     [
         ("model.hiden_size=3", ["model.hiden_size", "hidden_size", "num_layers", "summary"]),
         ("trainer.epoch=3", ["trainer.epoch", "epochs", "seed", "grad_clip"]),
-        ("color=red", ["color", "name", "out", "data", "model", "optim", "trainer"]),
+        ("color=red", ["color", "name", "out", "task", "data", "model", "optim", "trainer"]),
         ("modle.cell=gru", ["modle.cell", "data", "model", "optim", "trainer"]),
     ],
 )
@@ -107,11 +113,13 @@ def test_values_are_checked(override, expected):
 
 def test_cross_field_checks():
     with pytest.raises(ConfigError, match="num_layers >= 2"):
-        ModelConfig(num_layers=1, dropout=0.3)
+        SequenceModelConfig(num_layers=1, dropout=0.3)
     with pytest.raises(ConfigError, match="nesterov"):
         OptimConfig(name="adam", nesterov=True)
     with pytest.raises(ConfigError, match="bundled"):
-        DataConfig(download=True)
+        MnistConfig(download=True)
+    with pytest.raises(ConfigError, match="needs data.train"):
+        FilesConfig()
 
 
 def test_direct_construction_is_checked_and_normalised():
@@ -161,3 +169,44 @@ def test_pair_overrides_are_taken_literally():
     assert (c.data.source, c.out, c.trainer.epochs) == ("2024", "runs/a: b", 3)
     with pytest.raises(ConfigError, match="must be str"):
         load_config(overrides=["data.source=2024"])  # YAML reads a number
+
+
+def test_data_name_picks_the_data_section_and_its_defaults():
+    c = load_config(overrides=FILES)
+    assert type(c.data) is FilesConfig and c.data.train == "x.ts"
+    assert (c.task, c.family) == ("auto", "classify")
+    # a run on sequence files starts from defaults made for small data, under the file and
+    # the command line
+    assert (c.model.cell, c.model.patch, c.trainer.steps, c.optim.name) == \
+        ("gru", "auto", 1000, "adamw")
+    assert load_config(overrides=[*FILES, "model.cell=lstm"]).model.cell == "lstm"
+    assert RunConfig.from_dict(c.to_dict()) == c
+
+
+@pytest.mark.parametrize(("overrides", "names"), [
+    (["data.train=x.ts"], ["data.train", "source", "view"]),  # a files key on mnist data
+    ([*FILES, "data.view=rows"], ["data.view", "train", "label_col"]),  # and the reverse
+    ([*FILES, "data.task=regression"], ["data.task", "train"]),  # the top-level task replaced it
+])
+def test_each_data_section_has_its_own_keys(overrides, names):
+    with pytest.raises(ConfigError, match="unknown config key") as info:
+        load_config(overrides=overrides)
+    for name in names:
+        assert name in str(info.value)
+
+
+def test_task_picks_the_family():
+    assert load_config(overrides=["task=regress"]).family == "regress"
+    assert load_config(overrides=[*FILES, "task=classify"]).family == "classify"
+    with pytest.raises(ConfigError, match="task must be auto or one of classify, regress"):
+        load_config(overrides=["task=translate"])
+    with pytest.raises(ConfigError, match="data.name must be one of mnist, files"):
+        load_config(overrides=["data.name=parquet"])
+
+
+def test_sections_of_the_wrong_class_are_refused():
+    assert type(RunConfig(data=FilesConfig(train="x.ts")).data) is FilesConfig
+    with pytest.raises(ConfigError, match="model must be a SequenceModelConfig"):
+        RunConfig(model=OptimConfig())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="optim must be a OptimConfig"):
+        RunConfig(optim=TrainerConfig())  # type: ignore[arg-type]

@@ -8,9 +8,9 @@ import itertools
 import pytest
 import torch
 
-from rnnkit.config import ConfigError, ModelConfig
-from rnnkit.models import SequenceClassifier
-from rnnkit.models.classifier import CELLS, auto_patch, patch_steps
+from rnnkit.config import ConfigError
+from rnnkit.families.classify.config import SequenceModelConfig
+from rnnkit.models import CELLS, SequenceClassifier, auto_patch, patch_steps
 from rnnkit.nn import GRU, LSTM, RNN
 
 
@@ -32,7 +32,7 @@ def test_output_shapes(cell, summary, bidirectional):
 
 
 def test_config_offers_exactly_the_classifier_cells():
-    choices = {f.name: f for f in dataclasses.fields(ModelConfig)}["cell"]
+    choices = {f.name: f for f in dataclasses.fields(SequenceModelConfig)}["cell"]
     assert set(choices.metadata["choices"]) == set(CELLS)
 
 
@@ -40,8 +40,8 @@ def test_config_offers_exactly_the_classifier_cells():
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_extended_cells_classify_with_lengths(cell, bidirectional):
     torch.manual_seed(0)
-    config = ModelConfig(cell=cell, hidden_size=6, num_layers=2, bidirectional=bidirectional,
-                         zoneout=0.1, input_dropout=0.1)
+    config = SequenceModelConfig(cell=cell, hidden_size=6, num_layers=2,
+                                 bidirectional=bidirectional, zoneout=0.1, input_dropout=0.1)
     model = SequenceClassifier.from_config(config, 5, 7).eval()
     assert isinstance(model.rnn, CELLS[cell]) and model.rnn.zoneout == 0.1
     x = torch.randn(3, 4, 5)
@@ -53,17 +53,31 @@ def test_extended_cells_classify_with_lengths(cell, bidirectional):
 
 
 def test_layer_options_reach_the_layer_and_are_checked():
-    config = ModelConfig(cell="indrnn", recurrent_max_abs=1.5, recurrent_dropout=0.2)
+    config = SequenceModelConfig(cell="indrnn", recurrent_max_abs=1.5, recurrent_dropout=0.2)
     layer = SequenceClassifier.from_config(config, 2, 3).rnn
     assert layer.recurrent_max_abs == 1.5 and layer.recurrent_dropout == 0.2
     with pytest.raises(ConfigError, match="recurrent_max_abs"):
-        ModelConfig(cell="gru", recurrent_max_abs=1.5)
+        SequenceModelConfig(cell="gru", recurrent_max_abs=1.5)
 
 
 def test_cells_are_rnnkit_layers():
     assert isinstance(SequenceClassifier(2, 3, cell="rnn").rnn, RNN)
     assert isinstance(SequenceClassifier(2, 3, cell="lstm").rnn, LSTM)
     assert isinstance(SequenceClassifier(2, 3, cell="gru").rnn, GRU)
+    model = SequenceClassifier(2, 3, cell="gru")
+    assert model.rnn is model.encoder.rnn and model.encoder.embedding is None
+
+
+def test_token_inputs_are_embedded_and_padding_ignored():
+    torch.manual_seed(0)
+    model = SequenceClassifier(0, 3, cell="gru", hidden_size=4, vocab_size=10, embedding_dim=5,
+                               summary="mean").eval()
+    ids = torch.tensor([[4, 2, 7], [3, 0, 0]])  # 0: the padding token
+    logits = model(ids, torch.tensor([3, 1]))
+    assert logits.shape == (2, 3)
+    torch.testing.assert_close(logits[1:], model(ids[1:, :1]))
+    with pytest.raises(ValueError, match=r"token ids of shape \(N, L\)"):
+        model(torch.randn(2, 3, 5))
 
 
 @pytest.mark.parametrize("summary", ["last", "mean", "max", "meanmax", "attention"])
@@ -92,8 +106,8 @@ def test_regression_variant_is_one_output():
 
 
 def test_from_config():
-    config = ModelConfig(cell="gru", hidden_size=6, num_layers=3, bidirectional=True,
-                         dropout=0.1, summary="max", head_batchnorm=True, head_hidden=5)
+    config = SequenceModelConfig(cell="gru", hidden_size=6, num_layers=3, bidirectional=True,
+                                 dropout=0.1, summary="max", head_batchnorm=True, head_hidden=5)
     model = SequenceClassifier.from_config(config, 4, 10)
     assert (model.rnn.hidden_size, model.rnn.num_layers, model.rnn.bidirectional) == (6, 3, True)
     assert model(torch.randn(2, 3, 4)).shape == (2, 10)
@@ -143,7 +157,7 @@ def test_patches_are_consecutive_steps_side_by_side():
 
 def test_conv_frontend_shortens_by_its_stride():
     model = SequenceClassifier(1, 2, cell="gru", hidden_size=6, patch=3, frontend="conv")
-    out, lengths = model.frontend(torch.randn(2, 10, 1), torch.tensor([10, 7]))
+    out, lengths = model.encoder.frontend(torch.randn(2, 10, 1), torch.tensor([10, 7]))
     assert out.shape == (2, 4, 6) and lengths.tolist() == [4, 3]
     assert model.rnn.input_size == 6 and model(torch.randn(2, 10, 1)).shape == (2, 2)
     with pytest.raises(ValueError, match="frontend"):
