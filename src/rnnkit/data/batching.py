@@ -134,3 +134,24 @@ def collate_sequences(
     if t.dtype.kind in "biu":
         return x, lengths, torch.as_tensor(t, dtype=torch.int64)
     return x, lengths, torch.as_tensor(t, dtype=torch.float32)
+
+
+def make_loader(
+    dataset: Any, lengths: Sequence[int] | np.ndarray, batch_size: int, collate: Any, *,
+    train: bool, bucket: bool, seed: int, num_workers: int = 0,
+) -> Any:
+    """A DataLoader over ``dataset``: shuffled with ``seed`` when ``train``, in batches of
+    sequences of similar ``lengths`` when ``bucket`` (:class:`BucketBatchSampler`), else in
+    order."""
+    from torch.utils.data import DataLoader, SequentialSampler
+
+    common: dict[str, Any] = dict(collate_fn=collate, num_workers=num_workers,
+                                  persistent_workers=num_workers > 0)
+    if bucket:
+        sampler = SeededShuffleSampler(len(dataset), seed) if train \
+            else SequentialSampler(dataset)
+        batches = BucketBatchSampler(sampler, batch_size, False, lengths=lengths,
+                                     shuffle=train, seed=seed)
+        return DataLoader(dataset, batch_sampler=batches, **common)
+    sampler = SeededShuffleSampler(len(dataset), seed) if train else None
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **common)

@@ -8,9 +8,9 @@ from typing import Any
 
 import lightning as L
 import numpy as np
-from torch.utils.data import DataLoader, SequentialSampler
+from torch.utils.data import DataLoader
 
-from rnnkit.data.batching import BucketBatchSampler, SeededShuffleSampler, collate_sequences
+from rnnkit.data.batching import collate_sequences, make_loader
 from rnnkit.data.sequences import SequenceDataset, Standardizer, Task, read_sequences
 
 __all__ = [
@@ -38,7 +38,8 @@ def auto_batch_size(num_train: int) -> int:
     return int(max(1, min(64, max(8, num_train // 4), num_train)))
 
 
-def auto_val_fraction(num_sequences: int, has_test: bool) -> tuple[float, str]:
+def auto_val_fraction(num_sequences: int, has_test: bool,
+                      what: str = "training sequences") -> tuple[float, str]:
     """``data.val_fraction=auto``: the fraction held out for validation, and why.
 
     * 10 % when that is at least :data:`MIN_VAL_SEQUENCES` sequences;
@@ -49,16 +50,16 @@ def auto_val_fraction(num_sequences: int, has_test: bool) -> tuple[float, str]:
     """
     n = num_sequences
     if round(0.1 * n) >= MIN_VAL_SEQUENCES:
-        return 0.1, f"10% of the {n} training sequences held out for validation"
+        return 0.1, f"10% of the {n} {what} held out for validation"
     if has_test:
         return 0.0, (
-            f"no validation split: 10% of {n} sequences would be {round(0.1 * n)}, fewer than "
+            f"no validation split: 10% of {n} would be {round(0.1 * n)}, fewer than "
             f"{MIN_VAL_SEQUENCES}; training on all {n} and keeping the final weights "
             "(set --val-fraction to hold some out)")
     fraction = min(0.25, max(0.1, MIN_VAL_SEQUENCES / max(n, 1)))
     return fraction, (
-        f"{fraction:.0%} of the {n} training sequences held out (no test file: the reported "
-        "figure is measured on them)")
+        f"{fraction:.0%} of the {n} {what} held out (no test data: the reported figure is "
+        "measured on them)")
 
 
 def file_digest(path: str | Path) -> str:
@@ -348,15 +349,9 @@ class SequenceDataModule(L.LightningDataModule):
     def _loader(self, split: str, train: bool) -> DataLoader:
         ds = self.dataset(split)
         batch_size = self.batch_size if isinstance(self.batch_size, int) else 64  # no train
-        common = dict(collate_fn=collate_sequences, num_workers=self.num_workers,
-                      persistent_workers=self.num_workers > 0)
-        if self.bucket and split != "predict":
-            sampler = SeededShuffleSampler(len(ds), self.seed) if train else SequentialSampler(ds)
-            batches = BucketBatchSampler(sampler, batch_size, False, lengths=ds.lengths,
-                                         shuffle=train, seed=self.seed)
-            return DataLoader(ds, batch_sampler=batches, **common)
-        sampler = SeededShuffleSampler(len(ds), self.seed) if train else None
-        return DataLoader(ds, batch_size=batch_size, sampler=sampler, **common)
+        return make_loader(ds, ds.lengths, batch_size, collate_sequences, train=train,
+                           bucket=self.bucket and split != "predict", seed=self.seed,
+                           num_workers=self.num_workers)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)

@@ -24,6 +24,12 @@ def build_classifier(model: SequenceModelConfig, info: DataInfo,
 def resolve_model(model: SequenceModelConfig, info: DataInfo) -> tuple[dict, list[str]]:
     """The model section with ``patch: auto`` decided from the longest training sequence."""
     resolved, notes = model.to_dict(), []
+    if info.tokens and model.embeddings is not None:
+        from rnnkit.data.text.vectors import vector_width
+
+        resolved["embedding_dim"] = width = vector_width(model.embeddings)
+        if width != model.embedding_dim:
+            notes.append(f"embedding_dim {width}: the width of the vectors in {model.embeddings}")
     if model.patch == "auto":
         longest = info.max_length
         resolved["patch"] = k = auto_patch(longest)

@@ -1,0 +1,33 @@
+"""The text source: labelled texts, for the classify and regress families."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rnnkit.data.source import DataSource, PredictInputs
+from rnnkit.data.text.config import TextConfig
+from rnnkit.data.text.datamodule import TextDataModule
+
+__all__ = ["SOURCE", "TextSource"]
+
+READ_TASKS = {"classify": "classification", "regress": "regression"}
+
+
+class TextSource(DataSource):
+    name = "text"
+
+    def datamodule(
+        self, config: TextConfig, *, seed: int, family: str, purpose: str = "train",
+        state: Mapping[str, Any] | None = None, predict: PredictInputs | None = None,
+    ) -> TextDataModule:
+        if predict is not None and predict.files:
+            raise ValueError("this model reads texts; image files are for MNIST models: pass "
+                             "--text TEXT or --data FILE")
+        if predict is not None and not (predict.data or predict.texts):
+            raise ValueError("give the texts to predict: --text TEXT or --data FILE")
+        return TextDataModule(config, seed=seed, task=READ_TASKS.get(family, "auto"),
+                              purpose=purpose, state=state, predict=predict)
+
+
+SOURCE = TextSource()
