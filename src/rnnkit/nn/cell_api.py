@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.nn.docstrings import document_cell
 from rnnkit.nn.layer_io import check_dtype_device, check_features
 
 __all__ = ["CellSpec", "RecurrentCell", "State"]
@@ -38,11 +39,11 @@ class CellSpec:
 
     Subclasses set ``num_gates`` (rows of ``weight_ih`` per hidden unit) and ``state_names``, and
     implement :meth:`step`. The defaults give the classic parameter set
-    ``weight_ih (G*H, F)``, ``weight_hh (G*H, H)``, ``bias_ih (G*H)``, ``bias_hh (G*H)``,
+    ``weight_ih (G*H, H_in)``, ``weight_hh (G*H, H)``, ``bias_ih (G*H)``, ``bias_hh (G*H)``,
     initialised uniformly in ``(-1/sqrt(H), 1/sqrt(H))`` in that order, as torch.nn does.
 
     Args:
-        input_size: F, features per step.
+        input_size: H_in, features per step.
         hidden_size: H, units of the recurrent state.
         bias: whether the bias vectors exist.
     """
@@ -98,7 +99,7 @@ class CellSpec:
 
     # -- computation ------------------------------------------------------------------------
     def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
-        """The input half of the step for every time step at once: ``(..., F) -> (..., G*H)``.
+        """The input half of the step for every time step at once: ``(..., H_in) -> (..., G*H)``.
 
         The default is ``x W_ih^T + b_ih + b_hh``; cells whose ``b_hh`` cannot be folded in
         (GRU) override it.
@@ -148,18 +149,41 @@ class CellSpec:
         return ""
 
 
+@document_cell(states=("h", "c"), h_out="H_out")
 class RecurrentCell(nn.Module):
-    """A module that computes one time step of a :class:`CellSpec`, as ``torch.nn.*Cell`` do.
+    r"""A module that computes one step of a :class:`CellSpec`, as ``torch.nn.*Cell`` do.
 
-    Subclasses set ``spec_class``; constructor keyword arguments beyond the common ones go to the
-    spec. Parameters are registered under the spec's base names.
+    A subclass sets ``spec_class``; the cell holds the spec's parameters under its base names and
+    computes :math:`s_t = \mathrm{step}(x_t, s_{t-1})` for one step, where the state :math:`s`
+    is :math:`h`, or :math:`(h, c)` for cells with a cell state. H_out is the size of
+    :math:`h` (the spec's ``output_size``; H unless a projection changes it).
 
-    Inputs: ``input, hx``
-        * input: ``(N, F)`` or ``(F,)`` for one unbatched step.
-        * hx: the state, a tensor ``(N, H)`` (or a tuple of them for several state tensors);
-          zeros when omitted.
+    Args:
+        ${cell_args}
+        ``**spec_options``: the cell's own options, keyword-only, passed to ``spec_class``.
 
-    Outputs: the new state, shaped like ``hx``.
+    ${inputs_outputs}
+
+    A cell with one state (RNN, GRU, ...) takes and returns h alone: ``hx`` is ``h`` and the
+    output is ``h'``.
+
+    Attributes:
+        {name}: every parameter the spec names in ``spec.parameter_shapes()`` (``weight_ih``,
+            ``weight_hh``, ``bias_ih``, ``bias_hh``, ...), with that shape.
+        spec: the cell's :class:`CellSpec`.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> class TanhSpec(rnnkit.nn.CellSpec):  # h_t = tanh(W_ih x_t + b + W_hh h_{t-1})
+        ...     def step(self, params, x_proj, state, h_rec=None):
+        ...         h = state[0] if h_rec is None else h_rec
+        ...         return (torch.tanh(x_proj + h @ params["weight_hh"].T),)
+        >>> class TanhCell(rnnkit.nn.RecurrentCell):
+        ...     spec_class = TanhSpec
+        >>> cell = TanhCell(10, 20)
+        >>> cell(torch.randn(3, 10)).shape
+        torch.Size([3, 20])
     """
 
     spec_class: ClassVar[type[CellSpec]]

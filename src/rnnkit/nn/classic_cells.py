@@ -15,6 +15,7 @@ from torch import Tensor
 
 from rnnkit.nn import sequence_kernels
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.docstrings import document_cell
 
 __all__ = ["NONLINEARITIES", "GRUCell", "GRUSpec", "LSTMCell", "LSTMSpec", "RNNCell", "RNNSpec"]
 
@@ -23,7 +24,10 @@ NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
 
 
 class RNNSpec(CellSpec):
-    r"""Elman RNN: :math:`h_t = \sigma(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`.
+    r"""Elman RNN step.
+
+    .. math::
+        h_t = \sigma(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})
 
     Args:
         nonlinearity: ``"tanh"`` or ``"relu"`` (:math:`\sigma`).
@@ -227,11 +231,38 @@ def _kernel_applies(
     return sequence_kernels.supports(x_proj, *tensors)
 
 
+@document_cell()
 class RNNCell(RecurrentCell):
-    """Drop-in replacement for :class:`torch.nn.RNNCell` (see :class:`RNNSpec`).
+    r"""One step of an Elman RNN; a drop-in replacement for :class:`torch.nn.RNNCell`.
 
-    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``h' (N, H) or (H,)``.
+    ${equations}
+
+    :math:`x_t` is the input, :math:`h_{t-1}` the state before the step, :math:`h_t` the state
+    after it and :math:`\sigma` tanh or relu. The equations are :class:`RNNSpec`'s.
+
+    Args:
+        ${cell_args}
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``, the :math:`\sigma` above.
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(H, H_in)``, :math:`W_{ih}`.
+        weight_hh: ``(H, H)``, :math:`W_{hh}`.
+        bias_ih: ``(H)``, :math:`b_{ih}`.
+        bias_hh: ``(H)``, :math:`b_{hh}`.
+        All start uniform in :math:`(-1/\sqrt{H}, 1/\sqrt{H})`, as in torch.nn.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.RNNCell(10, 20)
+        >>> x = torch.randn(6, 3, 10)  # (L, N, H_in)
+        >>> h = torch.zeros(3, 20)
+        >>> for x_t in x:
+        ...     h = cell(x_t, h)
+        >>> h.shape
+        torch.Size([3, 20])
     """
 
     spec_class = RNNSpec
@@ -248,21 +279,77 @@ class RNNCell(RecurrentCell):
         super().__init__(input_size, hidden_size, bias, device, dtype, nonlinearity=nonlinearity)
 
 
+@document_cell(states=("h", "c"), h_out="H_out")
 class LSTMCell(RecurrentCell):
-    """Drop-in replacement for :class:`torch.nn.LSTMCell` (see :class:`LSTMSpec`).
+    r"""One step of an LSTM; a drop-in replacement for :class:`torch.nn.LSTMCell`.
 
-    Inputs: ``input (N, F) or (F,)``, ``(h, c)`` each ``(N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``(h', c')``.
+    ${equations}
+
+    :math:`x_t` is the input; :math:`h_{t-1}, c_{t-1}` the hidden and cell state before the
+    step, :math:`h_t, c_t` after it; :math:`i, f, g, o` the input, forget, cell and output gates;
+    :math:`\sigma` the sigmoid and :math:`\odot` the element-wise product. The equations are
+    :class:`LSTMSpec`'s. ``H_out`` is ``proj_size`` if it is set, else H.
+
+    Args:
+        ${cell_args}
+        proj_size: keyword-only (rnnkit's addition). P > 0 projects :math:`h_t` to P units
+            with ``weight_hr``, as :class:`torch.nn.LSTM` does; 0 (default) does not.
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(4H, H_in)``, :math:`W_{ii} | W_{if} | W_{ig} | W_{io}` stacked.
+        weight_hh: ``(4H, H_out)``, :math:`W_{hi} | W_{hf} | W_{hg} | W_{ho}`.
+        bias_ih: ``(4H)``, :math:`b_{ii} | b_{if} | b_{ig} | b_{io}`.
+        bias_hh: ``(4H)``, :math:`b_{hi} | b_{hf} | b_{hg} | b_{ho}`.
+        weight_hr: ``(H_out, H)``, :math:`W_{hr}`, only when ``proj_size > 0``.
+        All start uniform in :math:`(-1/\sqrt{H}, 1/\sqrt{H})`, as in torch.nn.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.LSTMCell(10, 20)
+        >>> x = torch.randn(6, 3, 10)  # (L, N, H_in)
+        >>> h, c = torch.zeros(3, 20), torch.zeros(3, 20)
+        >>> for x_t in x:
+        ...     h, c = cell(x_t, (h, c))
+        >>> h.shape, c.shape
+        (torch.Size([3, 20]), torch.Size([3, 20]))
     """
 
     spec_class = LSTMSpec
 
 
+@document_cell()
 class GRUCell(RecurrentCell):
-    """Drop-in replacement for :class:`torch.nn.GRUCell` (see :class:`GRUSpec`).
+    r"""One step of a GRU; a drop-in replacement for :class:`torch.nn.GRUCell`.
 
-    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``h' (N, H) or (H,)``.
+    ${equations}
+
+    :math:`x_t` is the input, :math:`h_{t-1}` the state before the step and :math:`h_t` after
+    it; :math:`r, z, n` the reset gate, update gate and candidate; :math:`\sigma` the sigmoid and
+    :math:`\odot` the element-wise product. :math:`b_{hn}` sits inside the reset product, as in
+    torch.nn. The equations are :class:`GRUSpec`'s.
+
+    Args:
+        ${cell_args}
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(3H, H_in)``, :math:`W_{ir} | W_{iz} | W_{in}` stacked.
+        weight_hh: ``(3H, H)``, :math:`W_{hr} | W_{hz} | W_{hn}`.
+        bias_ih: ``(3H)``, :math:`b_{ir} | b_{iz} | b_{in}`.
+        bias_hh: ``(3H)``, :math:`b_{hr} | b_{hz} | b_{hn}`.
+        All start uniform in :math:`(-1/\sqrt{H}, 1/\sqrt{H})`, as in torch.nn.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.GRUCell(10, 20)
+        >>> h = cell(torch.randn(3, 10))  # one step from a zero state
+        >>> h.shape
+        torch.Size([3, 20])
     """
 
     spec_class = GRUSpec

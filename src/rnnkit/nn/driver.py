@@ -1,6 +1,6 @@
 """The explicit path: the generic driver that turns any cell's single step into a layer.
 
-Everything here works on time-major tensors, ``x (L, N, F)``, and on any
+Everything here works on time-major tensors, ``x (L, N, H_in)``, and on any
 :class:`~rnnkit.nn.cell_api.CellSpec`. Variable lengths are handled with a step mask: on a padded
 step the state is carried unchanged and the output is zero, so the forward direction ends on each
 sequence's last valid step and the reverse direction starts on it.
@@ -48,7 +48,7 @@ def run_direction(
     Args:
         spec: the cell.
         params: its parameters by base name.
-        x: ``(L, N, F)`` input.
+        x: ``(L, N, H_in)`` input.
         state: initial state, each tensor ``(N, S_i)``.
         mask: ``(L, N, 1)`` bool, True on valid steps (``length_mask(lengths, L).T[..., None]``);
             None when every step is valid.
@@ -128,7 +128,7 @@ def run_layers(
     Args:
         specs: one cell spec per layer.
         layer_params: ``layer_params[layer][direction]`` is that cell's parameter dict.
-        x: ``(L, N, F)`` input.
+        x: ``(L, N, H_in)`` input.
         initial: initial states in torch's order ``l0, l0_reverse, l1, ...``.
         lengths: ``(N,)`` valid steps of each sequence, or None when every step is valid.
         dropout: dropout on each layer's output except the last, in training only.

@@ -72,7 +72,7 @@ def run_fused(
     training: bool,
     bidirectional: bool,
 ) -> tuple[Tensor, tuple[Tensor, ...]]:
-    """Time-major padded input ``x (L, N, F)``; ``states`` each ``(num_layers*D, N, S)``.
+    """Time-major padded input ``x (L, N, H_in)``; ``states`` each ``(num_layers*D, N, S)``.
 
     ``lengths (N,)``, when given, are the valid steps: the input is packed for the kernel and the
     output padded again (with zeros).

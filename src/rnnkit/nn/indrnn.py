@@ -16,14 +16,18 @@ from torch import Tensor
 
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
 from rnnkit.nn.classic_cells import NONLINEARITIES
+from rnnkit.nn.docstrings import document_cell, document_layer
 from rnnkit.nn.recurrent_layer import RecurrentLayer
 
 __all__ = ["IndRNN", "IndRNNCell", "IndRNNSpec"]
 
 class IndRNNSpec(CellSpec):
-    r"""IndRNN step: :math:`h_t = \sigma(W_{ih} x_t + b_{ih} + u \odot h_{t-1} + b_{hh})`.
+    r"""IndRNN step.
 
-    Parameters: ``weight_ih (H, F)``, ``weight_hh (H,)`` (the element-wise recurrent weight
+    .. math::
+        h_t = \sigma(W_{ih} x_t + b_{ih} + u \odot h_{t-1} + b_{hh})
+
+    Parameters: ``weight_ih (H, H_in)``, ``weight_hh (H,)`` (the element-wise recurrent weight
     :math:`u`), ``bias_ih (H)``, ``bias_hh (H)``. ``weight_ih`` and the biases are initialised
     uniformly in ``(-1/sqrt(H), 1/sqrt(H))``, :math:`u` uniformly in ``[0, min(1, m)]``.
 
@@ -103,24 +107,88 @@ class IndRNNSpec(CellSpec):
         return ", ".join(parts)
 
 
-class IndRNN(RecurrentLayer):
-    """IndRNN layer (see :class:`IndRNNSpec`); explicit path only.
+_INDRNN_ARGS = """\
+nonlinearity: keyword-only, ``"relu"`` (the paper's, default) or ``"tanh"``, the
+    :math:`\\sigma` above.
+recurrent_max_abs: keyword-only. m > 0 clamps :math:`u` to ``[-m, m]`` in every forward
+    pass (the stored parameter is unchanged; its gradient is zero outside); the paper
+    suggests ``2 ** (1 / L)`` for relu over sequences of length L. None (default): no
+    bound.
+"""
 
-    Constructor as :class:`rnnkit.nn.GRU`'s, with the cell options keyword-only
-    (``nonlinearity`` defaults to ``"relu"``; ``recurrent_max_abs`` bounds the recurrent weights);
-    inputs and outputs as :class:`rnnkit.nn.RNN`'s: ``output (L, N, D*H),
-    h_n (D*num_layers, N, H)``. ``merge_mode`` and the regularizers are those of
-    :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
+
+@document_layer(indrnn_args=_INDRNN_ARGS)
+class IndRNN(RecurrentLayer):
+    r"""A stack of independently recurrent layers (Li et al. 2018, "IndRNN"); explicit path only.
+
+    Each layer and direction computes, for every step t of the sequence,
+
+    ${equations}
+
+    where :math:`x_t` is the layer's input at step t (for layer k > 0, the output of layer
+    k - 1), :math:`h_t` its state, :math:`u` the element-wise recurrent weight (each unit sees
+    only its own previous value), :math:`\sigma` relu or tanh and :math:`\odot` the
+    element-wise product.
+
+    Args:
+        ${layer_args}
+        ${indrnn_args}
+        ${keyword_args}
+
+    ${inputs_outputs}
+
+    ${directions}
+
+    Attributes:
+        weight_ih_l[k]: ``(H, H_in)`` for k = 0, else ``(H, D*H)`` (``(H, H)`` when merge_mode
+            is sum, mean or mul): :math:`W_{ih}` of layer k.
+        weight_hh_l[k]: ``(H)``, the recurrent weight :math:`u`, a vector.
+        bias_ih_l[k], bias_hh_l[k]: ``(H)``, :math:`b_{ih}, b_{hh}`.
+        ${layer_attributes}
+        :math:`W_{ih}` and the biases start uniform in :math:`(-1/\sqrt{H}, 1/\sqrt{H})`,
+        :math:`u` uniform in ``[0, min(1, m)]``.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> rnn = rnnkit.nn.IndRNN(10, 20, num_layers=2, recurrent_max_abs=2 ** (1 / 50))
+        >>> output, h_n = rnn(torch.randn(50, 3, 10))  # (L, N, H_in)
+        >>> output.shape, h_n.shape
+        (torch.Size([50, 3, 20]), torch.Size([2, 3, 20]))
     """
 
     spec_class = IndRNNSpec
 
 
+@document_cell(indrnn_args=_INDRNN_ARGS)
 class IndRNNCell(RecurrentCell):
-    """One step of :class:`IndRNNSpec`, with :class:`torch.nn.RNNCell`'s interface.
+    r"""One IndRNN step, with :class:`torch.nn.RNNCell`'s interface.
 
-    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``h' (N, H) or (H,)``.
+    ${equations}
+
+    :math:`x_t` is the input, :math:`h_{t-1}` the state before the step and :math:`h_t` after
+    it; :math:`u` the element-wise recurrent weight, :math:`\sigma` relu or tanh and
+    :math:`\odot` the element-wise product.
+
+    Args:
+        ${cell_args}
+        ${indrnn_args}
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(H, H_in)``, :math:`W_{ih}`.
+        weight_hh: ``(H)``, the recurrent weight :math:`u`, a vector.
+        bias_ih, bias_hh: ``(H)``, :math:`b_{ih}, b_{hh}`.
+        :math:`W_{ih}` and the biases start uniform in :math:`(-1/\sqrt{H}, 1/\sqrt{H})`,
+        :math:`u` uniform in ``[0, min(1, m)]``.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.IndRNNCell(10, 20, nonlinearity="tanh")
+        >>> cell(torch.randn(3, 10)).shape  # one step from a zero state
+        torch.Size([3, 20])
     """
 
     spec_class = IndRNNSpec

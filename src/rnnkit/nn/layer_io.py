@@ -1,15 +1,16 @@
-"""A recurrent module's inputs and outputs: checks, initial states and packed sequences.
+"""What a recurrent module is given and returns: checks, initial states and packed sequences.
 
 :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer` and :class:`~rnnkit.nn.cell_api.RecurrentCell`
 validate what they are given here, with specific ``ValueError`` messages that name the module
-(``owner``) and the expected shape: the features of the input, its dtype and device against the
-parameters', the initial states and the lengths. The explicit path runs on padded tensors, so a
-:class:`~torch.nn.utils.rnn.PackedSequence` output is rebuilt from the padded one
-(:func:`pack_like`).
+(``owner``) and what was expected: the layer's constructor options, the input's layout and
+features, its dtype and device against the parameters', the initial states and the lengths.
+The explicit path runs on padded tensors, so a :class:`~torch.nn.utils.rnn.PackedSequence`
+output is rebuilt from the padded one (:func:`pack_like`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -18,12 +19,34 @@ from torch.nn.utils.rnn import PackedSequence
 
 __all__ = [
     "check_dtype_device",
+    "check_layer_options",
     "check_features",
     "check_lengths",
     "initial_states",
     "pack_like",
     "time_major",
 ]
+
+
+def check_layer_options(
+    num_layers: int, batch_first: bool, dropout: float, bidirectional: bool
+) -> None:
+    """Raise ValueError for a layer option out of its range; warn about dropout with one layer."""
+    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
+        raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not (
+        0 <= dropout <= 1
+    ):
+        raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
+    for name, flag in (("batch_first", batch_first), ("bidirectional", bidirectional)):
+        if not isinstance(flag, bool):
+            raise ValueError(f"{name} must be a bool, got {flag!r}")
+    if dropout > 0 and num_layers == 1:
+        warnings.warn(
+            f"dropout={dropout} acts between stacked layers, so it has no effect with "
+            "num_layers=1",
+            stacklevel=3,  # the caller of RecurrentLayer.__init__
+        )
 
 
 def check_dtype_device(what: str, tensor: Tensor, reference: Tensor) -> None:

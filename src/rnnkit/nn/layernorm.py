@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.docstrings import document_cell, document_layer
 from rnnkit.nn.recurrent_layer import RecurrentLayer
 
 __all__ = [
@@ -118,7 +119,7 @@ class LayerNormLSTMSpec(_LayerNormSpec):
         h_t = \sigma(o) \odot \tanh(\mathrm{LN}_c(c_t))
         \end{array}
 
-    Parameters: ``weight_ih (4H, F)``, ``weight_hh (4H, H)``, ``bias_ih (4H)``, ``bias_hh (4H)``
+    Parameters: ``weight_ih (4H, H_in)``, ``weight_hh (4H, H)``, ``bias_ih (4H)``, ``bias_hh (4H)``
     (as the LSTM), then ``ln_weight_ih, ln_bias_ih, ln_weight_hh, ln_bias_hh (4H)`` and
     ``ln_weight_c, ln_bias_c (H)``.
 
@@ -167,7 +168,7 @@ class LayerNormGRUSpec(_LayerNormSpec):
         h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
         \end{array}
 
-    Parameters: ``weight_ih (3H, F)``, ``weight_hh (3H, H)``, ``bias_ih (3H)``, ``bias_hh (3H)``
+    Parameters: ``weight_ih (3H, H_in)``, ``weight_hh (3H, H)``, ``bias_ih (3H)``, ``bias_hh (3H)``
     (as the GRU), then ``ln_weight_ih, ln_bias_ih, ln_weight_hh, ln_bias_hh (3H)``.
 
     Args:
@@ -204,45 +205,170 @@ class LayerNormGRUSpec(_LayerNormSpec):
         return (n + z * (h - n),)  # (N, H)
 
 
-class LayerNormLSTM(RecurrentLayer):
-    """Layer-normalised LSTM layer (see :class:`LayerNormLSTMSpec`); explicit path only.
+_LN_ARGS = """\
+per_gate: keyword-only. True normalises each gate's H units separately instead of all
+    gates together. Default False.
+eps: keyword-only, the :math:`\\epsilon` added to the variance. Default 1e-5.
+"""
 
-    Same constructor, inputs and outputs as :class:`rnnkit.nn.LSTM` (without ``proj_size``):
-    ``output (L, N, D*H), (h_n, c_n) (D*num_layers, N, H)``. ``per_gate`` and ``eps`` configure
-    the normalisation; ``merge_mode`` and the regularizers are those of
-    :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
+_LN_INIT = """\
+Weights and biases start uniform in :math:`(-1/\\sqrt{H}, 1/\\sqrt{H})`, the gains at 1
+and the shifts at 0. ``bias=False`` also leaves out the shifts ``ln_bias_*``.
+"""
+
+
+@document_layer(states=("h", "c"), ln_args=_LN_ARGS, ln_init=_LN_INIT)
+class LayerNormLSTM(RecurrentLayer):
+    r"""A stack of layer-normalised LSTM layers (Ba, Kiros & Hinton 2016); explicit path only.
+
+    Each layer and direction computes, for every step t of the sequence,
+
+    ${equations}
+
+    where :math:`x_t` is the layer's input at step t (for layer k > 0, the output of layer
+    k - 1), :math:`h_t, c_t` its hidden and cell state, :math:`\mathrm{LN}` layer normalisation
+    with its own gain and shift per vector (``ih``, ``hh``, ``c``), :math:`\sigma` the sigmoid
+    and :math:`\odot` the element-wise product. The carried :math:`c_t` is not normalised.
+
+    Args:
+        ${layer_args}
+        ${ln_args}
+        ${keyword_args}
+
+    ${inputs_outputs}
+
+    ${directions}
+
+    Attributes:
+        weight_ih_l[k]: ``(4H, H_in)`` for k = 0, else ``(4H, D*H)`` (``(4H, H)`` when merge_mode
+            is sum, mean or mul): :math:`W_{ih}`, gates i, f, g, o stacked.
+        weight_hh_l[k]: ``(4H, H)``, :math:`W_{hh}`.
+        bias_ih_l[k], bias_hh_l[k]: ``(4H)``, :math:`b_{ih}, b_{hh}`.
+        ln_weight_ih_l[k], ln_bias_ih_l[k]: ``(4H)``, gain and shift of :math:`\mathrm{LN}_{ih}`.
+        ln_weight_hh_l[k], ln_bias_hh_l[k]: ``(4H)``, gain and shift of :math:`\mathrm{LN}_{hh}`.
+        ln_weight_c_l[k], ln_bias_c_l[k]: ``(H)``, gain and shift of :math:`\mathrm{LN}_c`.
+        ${layer_attributes}
+        ${ln_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> lstm = rnnkit.nn.LayerNormLSTM(10, 20, num_layers=2, per_gate=True)
+        >>> output, (h_n, c_n) = lstm(torch.randn(5, 3, 10))  # (L, N, H_in)
+        >>> output.shape, h_n.shape, c_n.shape
+        (torch.Size([5, 3, 20]), torch.Size([2, 3, 20]), torch.Size([2, 3, 20]))
     """
 
     spec_class = LayerNormLSTMSpec
 
 
+@document_layer(ln_args=_LN_ARGS, ln_init=_LN_INIT)
 class LayerNormGRU(RecurrentLayer):
-    """Layer-normalised GRU layer (see :class:`LayerNormGRUSpec`); explicit path only.
+    r"""A stack of layer-normalised GRU layers (Ba, Kiros & Hinton 2016); explicit path only.
 
-    Same constructor, inputs and outputs as :class:`rnnkit.nn.GRU`:
-    ``output (L, N, D*H), h_n (D*num_layers, N, H)``. ``per_gate`` and ``eps`` configure the
-    normalisation; ``merge_mode`` and the regularizers are those of
-    :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
+    Each layer and direction computes, for every step t of the sequence,
+
+    ${equations}
+
+    where :math:`x_t` is the layer's input at step t (for layer k > 0, the output of layer
+    k - 1), :math:`h_t` its state, :math:`\mathrm{LN}` layer normalisation with its own gain
+    and shift per vector (``ih``, ``hh``), :math:`\sigma` the sigmoid and :math:`\odot` the
+    element-wise product.
+
+    Args:
+        ${layer_args}
+        ${ln_args}
+        ${keyword_args}
+
+    ${inputs_outputs}
+
+    ${directions}
+
+    Attributes:
+        weight_ih_l[k]: ``(3H, H_in)`` for k = 0, else ``(3H, D*H)`` (``(3H, H)`` when merge_mode
+            is sum, mean or mul): :math:`W_{ih}`, gates r, z, n stacked.
+        weight_hh_l[k]: ``(3H, H)``, :math:`W_{hh}`.
+        bias_ih_l[k], bias_hh_l[k]: ``(3H)``, :math:`b_{ih}, b_{hh}`.
+        ln_weight_ih_l[k], ln_bias_ih_l[k]: ``(3H)``, gain and shift of :math:`\mathrm{LN}_{ih}`.
+        ln_weight_hh_l[k], ln_bias_hh_l[k]: ``(3H)``, gain and shift of :math:`\mathrm{LN}_{hh}`.
+        ${layer_attributes}
+        ${ln_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> gru = rnnkit.nn.LayerNormGRU(10, 20, batch_first=True)
+        >>> output, h_n = gru(torch.randn(3, 5, 10), lengths=torch.tensor([5, 4, 1]))
+        >>> output.shape, h_n.shape
+        (torch.Size([3, 5, 20]), torch.Size([1, 3, 20]))
     """
 
     spec_class = LayerNormGRUSpec
 
 
+@document_cell(states=("h", "c"), ln_args=_LN_ARGS, ln_init=_LN_INIT)
 class LayerNormLSTMCell(RecurrentCell):
-    """One step of :class:`LayerNormLSTMSpec`, with :class:`torch.nn.LSTMCell`'s interface.
+    r"""One step of a layer-normalised LSTM, with :class:`torch.nn.LSTMCell`'s interface.
 
-    Inputs: ``input (N, F) or (F,)``, ``(h, c)`` each ``(N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``(h', c')``.
+    ${equations}
+
+    :math:`x_t` is the input; :math:`h_{t-1}, c_{t-1}` the state before the step,
+    :math:`h_t, c_t` after it; :math:`\mathrm{LN}` layer normalisation with its own gain and
+    shift per vector; :math:`\sigma` the sigmoid and :math:`\odot` the element-wise product.
+
+    Args:
+        ${cell_args}
+        ${ln_args}
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(4H, H_in)``; weight_hh: ``(4H, H)``; bias_ih, bias_hh: ``(4H)``.
+        ln_weight_ih, ln_bias_ih, ln_weight_hh, ln_bias_hh: ``(4H)``, gains and shifts of
+            :math:`\mathrm{LN}_{ih}` and :math:`\mathrm{LN}_{hh}`.
+        ln_weight_c, ln_bias_c: ``(H)``, gain and shift of :math:`\mathrm{LN}_c`.
+        ${ln_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.LayerNormLSTMCell(10, 20)
+        >>> h, c = cell(torch.randn(3, 10))  # one step from a zero state
+        >>> h.shape, c.shape
+        (torch.Size([3, 20]), torch.Size([3, 20]))
     """
 
     spec_class = LayerNormLSTMSpec
 
 
+@document_cell(ln_args=_LN_ARGS, ln_init=_LN_INIT)
 class LayerNormGRUCell(RecurrentCell):
-    """One step of :class:`LayerNormGRUSpec`, with :class:`torch.nn.GRUCell`'s interface.
+    r"""One step of a layer-normalised GRU, with :class:`torch.nn.GRUCell`'s interface.
 
-    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``h' (N, H) or (H,)``.
+    ${equations}
+
+    :math:`x_t` is the input, :math:`h_{t-1}` the state before the step and :math:`h_t` after
+    it; :math:`\mathrm{LN}` layer normalisation with its own gain and shift per vector;
+    :math:`\sigma` the sigmoid and :math:`\odot` the element-wise product.
+
+    Args:
+        ${cell_args}
+        ${ln_args}
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(3H, H_in)``; weight_hh: ``(3H, H)``; bias_ih, bias_hh: ``(3H)``.
+        ln_weight_ih, ln_bias_ih, ln_weight_hh, ln_bias_hh: ``(3H)``, gains and shifts of
+            :math:`\mathrm{LN}_{ih}` and :math:`\mathrm{LN}_{hh}`.
+        ${ln_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.LayerNormGRUCell(10, 20)
+        >>> cell(torch.randn(10), torch.zeros(20)).shape  # one unbatched step
+        torch.Size([20])
     """
 
     spec_class = LayerNormGRUSpec

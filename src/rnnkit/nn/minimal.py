@@ -16,9 +16,9 @@ a time with its state). Both give the same result.
 
 Both cells use the paper's :math:`g(x) = x + 0.5` for :math:`x > 0` and :math:`\sigma(x)`
 otherwise on the candidate (continuous, positive, and linear for large inputs), as in the paper's
-log-space version. There is no recurrent weight matrix: the parameters are ``weight_ih (G*H, F)``
+log-space version. There is no recurrent weight matrix: the parameters are ``weight_ih (G*H, H_in)``
 and ``bias_ih (G*H)``, initialised like :class:`torch.nn.Linear` (uniform in
-``(-1/sqrt(F), 1/sqrt(F))``).
+``(-1/sqrt(H_in), 1/sqrt(H_in))``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from torch import Tensor
 
 from rnnkit.nn import sequence_kernels
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.docstrings import document_cell, document_layer
 from rnnkit.nn.recurrent_layer import RecurrentLayer
 from rnnkit.nn.scan import Gates, gated_scan
 
@@ -188,7 +189,7 @@ class _MinimalSpec(CellSpec):
 
 
 class MinGRUSpec(_MinimalSpec):
-    r"""MinGRU step on ``k = W_{ih} x_t + b_{ih} = [k_z, k_h]``, ``weight_ih (2H, F)``:
+    r"""MinGRU step on ``k = W_{ih} x_t + b_{ih} = [k_z, k_h]``, ``weight_ih (2H, H_in)``:
 
     .. math::
         \begin{array}{ll}
@@ -203,7 +204,7 @@ class MinGRUSpec(_MinimalSpec):
 
 
 class MinLSTMSpec(_MinimalSpec):
-    r"""MinLSTM step on ``k = W_{ih} x_t + b_{ih} = [k_f, k_i, k_h]``, ``weight_ih (3H, F)``:
+    r"""MinLSTM step on ``k = W_{ih} x_t + b_{ih} = [k_f, k_i, k_h]``, ``weight_ih (3H, H_in)``:
 
     .. math::
         \begin{array}{ll}
@@ -218,50 +219,161 @@ class MinLSTMSpec(_MinimalSpec):
     gates = MinLSTMGates()
 
 
-_LAYER_DOC = """
+_MINIMAL_INIT = """\
+Everything starts uniform in :math:`(-1/\\sqrt{H_{in}}, 1/\\sqrt{H_{in}})`, as in
+:class:`torch.nn.Linear` (for layer k > 0, its own input size in place of H_in).
+"""
 
-    A :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer` (stacking, both directions,
-    ``batch_first``, lengths, initial states); it always runs the explicit path, as one parallel
-    scan per layer and direction (:func:`~rnnkit.nn.scan.gated_scan`).
+
+@document_layer(recurrent=False, minimal_init=_MINIMAL_INIT)
+class MinGRU(RecurrentLayer):
+    r"""A stack of MinGRU layers (Feng et al. 2024, "Were RNNs All We Needed?").
+
+    Each layer and direction computes, for every step t of the sequence,
+
+    ${equations}
+
+    where :math:`x_t` is the layer's input at step t (for layer k > 0, the output of layer
+    k - 1), :math:`h_t` its state, :math:`z_t` the update gate, :math:`\tilde h_t` the
+    candidate, :math:`g(x) = x + 0.5` for :math:`x > 0` and :math:`\sigma(x)` otherwise,
+    :math:`\sigma` the sigmoid and :math:`\odot` the element-wise product. Neither gate nor
+    candidate reads :math:`h_{t-1}`, so training runs the whole sequence as one parallel scan
+    per layer and direction (:func:`~rnnkit.nn.scan.gated_scan`); it is always the explicit
+    path.
 
     Args:
-        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device,
-        dtype, path: as for :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
-        merge_mode, input_dropout, zoneout: as for the other layers (zoneout acts in every
-        step, so with it the step loop runs instead of the scan).
+        ${layer_args}
+        ${keyword_args}
 
-    Inputs: ``input (L, N, F)`` (``(N, L, F)`` if batch_first), ``hx (D*num_layers, N, H)``
-    (zeros if omitted), ``lengths (N,)``.
+    ${inputs_outputs}
 
-    Outputs: ``output (L, N, D*H)`` (zero on padded steps), ``h_n (D*num_layers, N, H)``.
+    ${directions}
+
+    Attributes:
+        weight_ih_l[k]: ``(2H, H_in)`` for k = 0, else ``(2H, D*H)`` (``(2H, H)`` when merge_mode
+            is sum, mean or mul): :math:`W_z | W_h` of layer k.
+        bias_ih_l[k]: ``(2H)``, :math:`b_z | b_h`.
+        ${layer_attributes}
+        ${minimal_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> rnn = rnnkit.nn.MinGRU(10, 20, num_layers=2, batch_first=True)
+        >>> output, h_n = rnn(torch.randn(3, 100, 10))  # (N, L, H_in)
+        >>> output.shape, h_n.shape
+        (torch.Size([3, 100, 20]), torch.Size([2, 3, 20]))
     """
 
-
-class MinGRU(RecurrentLayer):
-    __doc__ = "MinGRU layer (see :class:`MinGRUSpec`)." + _LAYER_DOC
     spec_class = MinGRUSpec
 
 
+@document_layer(recurrent=False, minimal_init=_MINIMAL_INIT)
 class MinLSTM(RecurrentLayer):
-    __doc__ = "MinLSTM layer (see :class:`MinLSTMSpec`)." + _LAYER_DOC
+    r"""A stack of MinLSTM layers (Feng et al. 2024, "Were RNNs All We Needed?").
+
+    Each layer and direction computes, for every step t of the sequence,
+
+    ${equations}
+
+    where :math:`x_t` is the layer's input at step t (for layer k > 0, the output of layer
+    k - 1), :math:`h_t` its state (there is no cell state), :math:`f_t, i_t` the forget and
+    input gates, :math:`\tilde h_t` the candidate, :math:`g(x) = x + 0.5` for :math:`x > 0`
+    and :math:`\sigma(x)` otherwise, :math:`\sigma` the sigmoid and :math:`\odot` the
+    element-wise product. Neither gates nor candidate read :math:`h_{t-1}`, so training runs
+    the whole sequence as one parallel scan per layer and direction
+    (:func:`~rnnkit.nn.scan.gated_scan`); it is always the explicit path.
+
+    Args:
+        ${layer_args}
+        ${keyword_args}
+
+    ${inputs_outputs}
+
+    ${directions}
+
+    Attributes:
+        weight_ih_l[k]: ``(3H, H_in)`` for k = 0, else ``(3H, D*H)`` (``(3H, H)`` when merge_mode
+            is sum, mean or mul): :math:`W_f | W_i | W_h` of layer k.
+        bias_ih_l[k]: ``(3H)``, :math:`b_f | b_i | b_h`.
+        ${layer_attributes}
+        ${minimal_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> rnn = rnnkit.nn.MinLSTM(10, 20, bidirectional=True)
+        >>> output, h_n = rnn(torch.randn(100, 3, 10), lengths=torch.tensor([100, 60, 7]))
+        >>> output.shape, h_n.shape
+        (torch.Size([100, 3, 40]), torch.Size([2, 3, 20]))
+    """
+
     spec_class = MinLSTMSpec
 
 
+@document_cell(minimal_init=_MINIMAL_INIT)
 class MinGRUCell(RecurrentCell):
-    """One MinGRU step (see :class:`MinGRUSpec`), for streaming.
+    r"""One MinGRU step, with :class:`torch.nn.GRUCell`'s interface (for streaming).
 
-    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``h' (N, H) or (H,)``.
+    ${equations}
+
+    :math:`x_t` is the input, :math:`h_{t-1}` the state before the step and :math:`h_t` after
+    it; :math:`z_t` the update gate, :math:`\tilde h_t` the candidate, :math:`g(x) = x + 0.5`
+    for :math:`x > 0` and :math:`\sigma(x)` otherwise. Fed one step at a time it gives what
+    :class:`MinGRU`'s scan gives for the whole sequence.
+
+    Args:
+        ${cell_args}
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(2H, H_in)``, :math:`W_z | W_h`.
+        bias_ih: ``(2H)``, :math:`b_z | b_h`.
+        ${minimal_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.MinGRUCell(10, 20)
+        >>> h = torch.zeros(3, 20)
+        >>> for x_t in torch.randn(6, 3, 10):  # (L, N, H_in), one step at a time
+        ...     h = cell(x_t, h)
+        >>> h.shape
+        torch.Size([3, 20])
     """
 
     spec_class = MinGRUSpec
 
 
+@document_cell(minimal_init=_MINIMAL_INIT)
 class MinLSTMCell(RecurrentCell):
-    """One MinLSTM step (see :class:`MinLSTMSpec`), for streaming.
+    r"""One MinLSTM step, with :class:`torch.nn.GRUCell`'s interface (for streaming).
 
-    Inputs: ``input (N, F) or (F,)``, ``hx (N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``h' (N, H) or (H,)``.
+    ${equations}
+
+    :math:`x_t` is the input, :math:`h_{t-1}` the state before the step and :math:`h_t` after
+    it (there is no cell state); :math:`f_t, i_t` the forget and input gates,
+    :math:`\tilde h_t` the candidate, :math:`g(x) = x + 0.5` for :math:`x > 0` and
+    :math:`\sigma(x)` otherwise. Fed one step at a time it gives what :class:`MinLSTM`'s scan
+    gives for the whole sequence.
+
+    Args:
+        ${cell_args}
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(3H, H_in)``, :math:`W_f | W_i | W_h`.
+        bias_ih: ``(3H)``, :math:`b_f | b_i | b_h`.
+        ${minimal_init}
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.MinLSTMCell(10, 20)
+        >>> cell(torch.randn(3, 10)).shape  # one step from a zero state
+        torch.Size([3, 20])
     """
 
     spec_class = MinLSTMSpec

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
+from rnnkit.nn.docstrings import document_cell, document_layer
 from rnnkit.nn.recurrent_layer import RecurrentLayer
 
 __all__ = ["PeepholeLSTM", "PeepholeLSTMCell", "PeepholeLSTMSpec"]
@@ -31,7 +32,7 @@ class PeepholeLSTMSpec(CellSpec):
         h_t = o_t \odot \tanh(c_t)
         \end{array}
 
-    Parameters: the LSTM's ``weight_ih (4H, F)``, ``weight_hh (4H, H)``, ``bias_ih (4H)``,
+    Parameters: the LSTM's ``weight_ih (4H, H_in)``, ``weight_hh (4H, H)``, ``bias_ih (4H)``,
     ``bias_hh (4H)``, then ``weight_ch (3H)``: the peephole weights :math:`p_i, p_f, p_o` in that
     order. All are initialised uniformly in ``(-1/sqrt(H), 1/sqrt(H))``.
     """
@@ -58,22 +59,76 @@ class PeepholeLSTMSpec(CellSpec):
         return h_new, c_new
 
 
+@document_layer(states=("h", "c"))
 class PeepholeLSTM(RecurrentLayer):
-    """Peephole LSTM layer (see :class:`PeepholeLSTMSpec`); explicit path only.
+    r"""A stack of peephole LSTM layers (Gers & Schmidhuber 2000); explicit path only.
 
-    Same constructor, inputs and outputs as :class:`rnnkit.nn.LSTM` (without ``proj_size``):
-    ``output (L, N, D*H), (h_n, c_n) (D*num_layers, N, H)``; ``merge_mode`` and the regularizers
-    are those of :class:`~rnnkit.nn.recurrent_layer.RecurrentLayer`.
+    Each layer and direction computes, for every step t of the sequence,
+
+    ${equations}
+
+    where :math:`x_t` is the layer's input at step t (for layer k > 0, the output of layer
+    k - 1), :math:`h_t, c_t` its hidden and cell state, :math:`p_i, p_f, p_o` the diagonal
+    peephole weights, :math:`\sigma` the sigmoid and :math:`\odot` the element-wise product.
+
+    Args:
+        ${layer_args}
+        ${keyword_args}
+
+    ${inputs_outputs}
+
+    ${directions}
+
+    Attributes:
+        weight_ih_l[k]: ``(4H, H_in)`` for k = 0, else ``(4H, D*H)`` (``(4H, H)`` when merge_mode
+            is sum, mean or mul): :math:`W_{ii} | W_{if} | W_{ig} | W_{io}` of layer k.
+        weight_hh_l[k]: ``(4H, H)``, :math:`W_{hi} | W_{hf} | W_{hg} | W_{ho}`.
+        bias_ih_l[k], bias_hh_l[k]: ``(4H)``, :math:`b_{i\cdot}` and :math:`b_{h\cdot}`.
+        weight_ch_l[k]: ``(3H)``, the peephole weights :math:`p_i | p_f | p_o`.
+        ${layer_attributes}
+        All parameters start uniform in :math:`(-1/\sqrt{H}, 1/\sqrt{H})`.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> lstm = rnnkit.nn.PeepholeLSTM(10, 20, bidirectional=True, zoneout=(0.1, 0.05))
+        >>> output, (h_n, c_n) = lstm(torch.randn(5, 3, 10))  # (L, N, H_in)
+        >>> output.shape, h_n.shape, c_n.shape
+        (torch.Size([5, 3, 40]), torch.Size([2, 3, 20]), torch.Size([2, 3, 20]))
     """
 
     spec_class = PeepholeLSTMSpec
 
 
+@document_cell(states=("h", "c"))
 class PeepholeLSTMCell(RecurrentCell):
-    """One step of :class:`PeepholeLSTMSpec`, with :class:`torch.nn.LSTMCell`'s interface.
+    r"""One step of a peephole LSTM, with :class:`torch.nn.LSTMCell`'s interface.
 
-    Inputs: ``input (N, F) or (F,)``, ``(h, c)`` each ``(N, H) or (H,)`` (zeros if omitted).
-    Outputs: ``(h', c')``.
+    ${equations}
+
+    :math:`x_t` is the input; :math:`h_{t-1}, c_{t-1}` the state before the step,
+    :math:`h_t, c_t` after it; :math:`p_i, p_f, p_o` the diagonal peephole weights;
+    :math:`\sigma` the sigmoid and :math:`\odot` the element-wise product.
+
+    Args:
+        ${cell_args}
+
+    ${inputs_outputs}
+
+    Attributes:
+        weight_ih: ``(4H, H_in)``, :math:`W_{ii} | W_{if} | W_{ig} | W_{io}`.
+        weight_hh: ``(4H, H)``, :math:`W_{hi} | W_{hf} | W_{hg} | W_{ho}`.
+        bias_ih, bias_hh: ``(4H)``.
+        weight_ch: ``(3H)``, the peephole weights :math:`p_i | p_f | p_o`.
+        All start uniform in :math:`(-1/\sqrt{H}, 1/\sqrt{H})`.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> cell = rnnkit.nn.PeepholeLSTMCell(10, 20)
+        >>> h, c = cell(torch.randn(3, 10))  # one step from a zero state
+        >>> h.shape, c.shape
+        (torch.Size([3, 20]), torch.Size([3, 20]))
     """
 
     spec_class = PeepholeLSTMSpec

@@ -11,7 +11,6 @@ between rnnkit and torch.nn. ``forward`` runs one of two paths and records which
 
 from __future__ import annotations
 
-import warnings
 from typing import ClassVar, Literal
 
 import torch
@@ -20,9 +19,11 @@ from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from rnnkit.nn import fused
 from rnnkit.nn.cell_api import CellSpec, State
+from rnnkit.nn.docstrings import document_layer
 from rnnkit.nn.driver import MERGE_MODES, merge_directions, run_layers
 from rnnkit.nn.layer_io import (
     check_features,
+    check_layer_options,
     check_lengths,
     initial_states,
     pack_like,
@@ -35,50 +36,52 @@ __all__ = ["Path", "RecurrentLayer"]
 Path = Literal["auto", "fast", "explicit"]
 
 
+@document_layer(states=("h", "c"), h_out="H_out")
 class RecurrentLayer(nn.Module):
-    """A stack of recurrent layers built from one :class:`~rnnkit.nn.cell_api.CellSpec`.
+    r"""A stack of recurrent layers of any cell, in one or both directions; torch.nn's interface.
 
-    Subclasses set ``spec_class``. Keyword arguments the common ones do not cover go to the spec.
+    A subclass sets ``spec_class``, a :class:`~rnnkit.nn.cell_api.CellSpec` that says what one
+    step computes; the layer gives it stacking, both directions with merge modes, dropout,
+    ``batch_first``, lengths, PackedSequence, initial states and the regularizers. Each layer and
+    direction runs :math:`s_t = \mathrm{step}(x_t, s_{t-1})` over the sequence, where :math:`x_t`
+    is the layer's input at step t (for layer k > 0 the output of layer k - 1) and the state
+    :math:`s_t` is :math:`h_t`, or :math:`(h_t, c_t)` for cells with a cell state. H_out is the
+    size of :math:`h_t` (the cell's ``output_size``; H unless a projection changes it).
 
     Args:
-        input_size: F, features per step.
-        hidden_size: H, units per layer and direction.
-        num_layers: stacked layers; layer k > 0 reads layer k-1's output.
-        bias: whether the cells have bias vectors.
-        batch_first: inputs and outputs are ``(N, L, *)`` instead of ``(L, N, *)``.
-        dropout: dropout on every layer's output except the last, in training only.
-        bidirectional: D = 2 runs a second stack of cells from the last step to the first.
-        path: ``"auto"`` (fast when possible), ``"fast"`` (error if impossible) or ``"explicit"``.
-        merge_mode: how a bidirectional layer combines its directions (``f``, ``b``, each
-            ``(..., H_out)``): ``"concat"`` ``[f, b]`` (torch.nn's layout, the default), ``"sum"``
-            ``f + b``, ``"mean"`` ``(f + b) / 2``, ``"mul"`` ``f * b``, or ``"none"``: the output
-            keeps a direction axis, ``(L, N, 2, H_out)`` (the view torch.nn documents for its
-            concatenated output). Stacked layers read the merged output of the layer below (so
-            layer k > 0 has input size H_out for sum/mean/mul; ``"none"`` concatenates between
-            layers). Non-concat modes need ``bidirectional=True``.
-        input_dropout: variational dropout on every layer's input, one mask per sequence reused
-            at every step (training only).
-        recurrent_dropout: variational dropout on ``h_{t-1}`` where it enters the recurrent
-            product, one mask per sequence reused at every step (training only).
-        zoneout: probability that a state unit keeps its previous value (fresh mask per step);
-            a float for every state tensor or a pair ``(p_h, p_c)``. Evaluation uses the
-            expectation ``p * old + (1 - p) * new``.
-        weight_drop: DropConnect on ``weight_hh``, one mask per forward pass (training only).
-            See :mod:`rnnkit.nn.regularizers` for the four regularizers' equations.
+        ${layer_args}
+        ``**spec_options``: the cell's own options, keyword-only, passed to ``spec_class``
+            (``nonlinearity``, ``proj_size``, ...).
+        ${keyword_args}
 
-    Inputs: ``input, hx=None, lengths=None``
-        * input: ``(L, N, F)``, ``(N, L, F)`` if batch_first, ``(L, F)`` unbatched, or a
-          :class:`~torch.nn.utils.rnn.PackedSequence`.
-        * hx: initial state, ``(D*num_layers, N, H_out)`` (``(D*num_layers, H_out)`` unbatched);
-          for cells with several state tensors (LSTM) a tuple of them. Zeros when omitted.
-        * lengths: ``(N,)`` valid steps of each padded sequence, 1 <= lengths <= L.
+    ${inputs_outputs}
 
-    Outputs: ``output, h_n`` (or ``output, (h_n, c_n)``)
-        * output: ``(L, N, D*H_out)`` (``(N, L, D*H_out)`` if batch_first), the last layer's
-          outputs, zero on padded steps; packed if the input was. ``(L, N, H_out)`` for merge
-          modes sum/mean/mul, ``(L, N, 2, H_out)`` for ``"none"``.
-        * h_n, c_n: ``(D*num_layers, N, S)``, the final states; with lengths, each sequence's
-          last valid step (the reverse direction's final state is at its first step).
+    A cell with one state (RNN, GRU, ...) takes and returns h alone: ``hx`` is ``h_0`` and the
+    outputs are ``output, h_n``.
+
+    ${directions}
+
+    Attributes:
+        {name}_l[k]: every parameter the cell names in ``spec.parameter_shapes()``
+            (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``, ...) for layer k, with that
+            shape; layer 0 reads H_in features, layer k > 0 the output of the layer below.
+        ${layer_attributes}
+        specs: the cell spec of each layer.
+        regularizers: the :class:`~rnnkit.nn.regularizers.Regularizers` settings.
+
+    Example::
+
+        >>> import torch, rnnkit.nn
+        >>> class TanhSpec(rnnkit.nn.CellSpec):  # h_t = tanh(W_ih x_t + b + W_hh h_{t-1})
+        ...     def step(self, params, x_proj, state, h_rec=None):
+        ...         h = state[0] if h_rec is None else h_rec
+        ...         return (torch.tanh(x_proj + h @ params["weight_hh"].T),)
+        >>> class TanhRNN(rnnkit.nn.RecurrentLayer):
+        ...     spec_class = TanhSpec
+        >>> layer = TanhRNN(10, 20, bidirectional=True)
+        >>> output, h_n = layer(torch.randn(5, 3, 10))  # (L, N, H_in)
+        >>> output.shape, h_n.shape, layer.last_path
+        (torch.Size([5, 3, 40]), torch.Size([2, 3, 20]), 'explicit')
     """
 
     spec_class: ClassVar[type[CellSpec]]
@@ -104,26 +107,12 @@ class RecurrentLayer(nn.Module):
         **spec_options,
     ) -> None:
         super().__init__()
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not (
-            0 <= dropout <= 1
-        ):
-            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
-        for name, flag in (("batch_first", batch_first), ("bidirectional", bidirectional)):
-            if not isinstance(flag, bool):
-                raise ValueError(f"{name} must be a bool, got {flag!r}")
+        check_layer_options(num_layers, batch_first, dropout, bidirectional)
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
         if merge_mode != "concat" and not bidirectional:
             raise ValueError(
                 f"merge_mode={merge_mode!r} combines two directions: it needs bidirectional=True"
-            )
-        if dropout > 0 and num_layers == 1:
-            warnings.warn(
-                f"dropout={dropout} acts between stacked layers, so it has no effect with "
-                "num_layers=1",
-                stacklevel=2,
             )
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -350,7 +339,7 @@ class RecurrentLayer(nn.Module):
                 output.unsorted_indices,
             )
             return output, self._format_state(finals)
-        x, lengths = pad_packed_sequence(packed)  # (L, N, F), original batch order
+        x, lengths = pad_packed_sequence(packed)  # (L, N, H_in), original batch order
         out, finals = self._run_explicit(x, states, lengths)
         return pack_like(out, packed), self._format_state(finals)
 

@@ -8,7 +8,7 @@ uses its expected value; evaluation is always deterministic.
 keyword                what it does (per layer and direction, sampled once per forward pass)
 =====================  ===========================================================================
 ``input_dropout``      variational dropout on the layer's input ``x_t`` (every layer's input, not
-                       only the first): one mask per sequence ``(N, F)``, reused at every step
+                       only the first): one mask per sequence ``(N, H_in)``, reused at every step
                        (Gal & Ghahramani 2016). Scaled by ``1/(1-p)``.
 ``recurrent_dropout``  variational dropout on ``h_{t-1}`` *where it enters the recurrent product*
                        (``W_hh h_{t-1}``) only: one mask per sequence ``(N, H_out)``, reused at
@@ -144,7 +144,7 @@ class Regularizers:
     def sample(
         self, spec: CellSpec, params: Mapping[str, Tensor], x: Tensor, training: bool
     ) -> RegularizerPlan | None:
-        """Draw the masks of one layer and direction for one forward pass over ``x (L, N, F)``.
+        """Draw the masks of one layer and direction for one forward pass over ``x (L, N, H_in)``.
 
         Returns None when nothing acts in this mode.
         """
@@ -175,7 +175,7 @@ class RegularizerPlan:
     """The masks of one layer and direction for one forward pass (from :meth:`Regularizers.sample`).
 
     Attributes:
-        input_mask: ``(N, F)`` scaled mask on the input, or None.
+        input_mask: ``(N, H_in)`` scaled mask on the input, or None.
         recurrent_mask: ``(N, H_out)`` scaled mask on ``h_{t-1}`` in the recurrent product.
         weight_mask: scaled mask of ``weight_hh``'s shape, or None.
         zoneout_rates: rate per state tensor.
@@ -195,7 +195,7 @@ class RegularizerPlan:
         return self.recurrent_mask is not None or any(rate > 0 for rate in self.zoneout_rates)
 
     def input(self, x: Tensor) -> Tensor:
-        """``x (L, N, F)`` with the input mask applied."""
+        """``x (L, N, H_in)`` with the input mask applied."""
         return x if self.input_mask is None else x * self.input_mask
 
     def parameters(self, params: Mapping[str, Tensor]) -> Mapping[str, Tensor]:

@@ -299,7 +299,7 @@ class _GatedScan(torch.autograd.Function):
 
 
 def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """``x W^T + b`` for a block ``x (B, N, F)`` -> ``(B, N, G*H)``."""
+    """``x W^T + b`` for a block ``x (B, N, H_in)`` -> ``(B, N, G*H)``."""
     rows, batch, features = x.shape
     flat = x.reshape(rows * batch, features)
     if bias is None:
@@ -343,11 +343,11 @@ def gated_scan(
     them per block and accumulates ``dW`` and ``db`` with one matrix product and one sum per block.
 
     Args:
-        x: ``(L, N, F)`` input.
+        x: ``(L, N, H_in)`` input.
         h0: ``(N, H)`` state before the first step.
         gates: maps a block of ``k (B, N, G*H)`` to ``w, c (B, N, H)`` and back (see
             :class:`Gates`).
-        weight: ``(G*H, F)``; bias: ``(G*H,)`` or None.
+        weight: ``(G*H, H_in)``; bias: ``(G*H,)`` or None.
         mask: ``(L, N, 1)`` bool, True on valid steps; padded steps get ``w = 0``, so they carry
             the state (their output is the carried state; zero it if needed).
         reverse: run from the last step to the first.
@@ -357,7 +357,7 @@ def gated_scan(
     """
     if x.dim() != 3 or x.shape[0] == 0 or h0.dim() != 2 or h0.shape[0] != x.shape[1]:
         raise ValueError(
-            f"gated_scan: expected x (L, N, F) with L >= 1 and h0 (N, H), found "
+            f"gated_scan: expected x (L, N, H_in) with L >= 1 and h0 (N, H), found "
             f"{tuple(x.shape)} and {tuple(h0.shape)}"
         )
     if weight.dim() != 2 or weight.shape[1] != x.shape[2]:
