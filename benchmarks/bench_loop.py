@@ -30,9 +30,9 @@ from rnnkit.config import load_config
 from rnnkit.data.sequences import SequenceDataset
 from rnnkit.data.sequences.ts import write_ts
 from rnnkit.models import SequenceClassifier
-from rnnkit.tasks import train
-from rnnkit.tasks.files import files_datamodule
-from rnnkit.tasks.optim import configure_optimizers
+from rnnkit.runs import train
+from rnnkit.runs.files import files_datamodule
+from rnnkit.families.optim import configure_optimizers
 
 
 def write_data(root: Path, n: int = 400, length: int = 100, features: int = 3) -> Path:

@@ -4,7 +4,7 @@
     python benchmarks/bench_mnist.py fast     [--data-dir DIR] [--config FILE]
     python benchmarks/bench_mnist.py overhead [--data-dir DIR]
 
-* ``recipes`` trains each shipped row-MNIST recipe with ``rnnkit.tasks.train`` (what
+* ``recipes`` trains each shipped row-MNIST recipe with ``rnnkit.runs.train`` (what
   ``rnnkit train --config FILE --data-dir DIR`` runs) and prints its test accuracy and wall time.
 * ``fast`` runs, in one process, the popular tutorial recipe (a bare PyTorch loop: 2-layer
   torch.nn.LSTM, hidden 128, Adam 0.01, batch 100, 2 epochs, linear head on ``out[:, -1]``) and
@@ -31,7 +31,7 @@ from torch import nn
 
 from rnnkit.config import RunConfig, load_config
 from rnnkit.data.mnist import load_mnist, mnist_view
-from rnnkit.tasks import train
+from rnnkit.runs import train
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
@@ -156,7 +156,7 @@ def run_fast(args: argparse.Namespace) -> None:
 
 
 def run_overhead(args: argparse.Namespace) -> None:
-    """Lightning loop (rnnkit.tasks.train) vs a bare loop: same model, data, steps, optimizer."""
+    """Lightning loop (rnnkit.runs.train) vs a bare loop: same model, data, steps, optimizer."""
     rounds = []
     for round_index in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp:
@@ -194,7 +194,7 @@ def bare_loop(config: RunConfig, data_dir: Path) -> float:
     """One epoch of the same model/optimizer/schedule/clipping as a plain PyTorch loop."""
     from rnnkit.data.mnist.datamodule import MNISTDataModule
     from rnnkit.models import SequenceClassifier
-    from rnnkit.tasks.optim import make_optimizer, make_scheduler
+    from rnnkit.families.optim import make_optimizer, make_scheduler
 
     torch.manual_seed(config.trainer.seed)
     dm = MNISTDataModule(str(data_dir), view="rows", batch_size=config.data.batch_size,
