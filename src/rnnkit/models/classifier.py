@@ -73,6 +73,7 @@ class SequenceClassifier(nn.Module):
 
     Example::
 
+        >>> import torch
         >>> model = SequenceClassifier(28, 10, cell="gru", hidden_size=64)
         >>> model(torch.randn(4, 28, 28), torch.tensor([28, 20, 9, 1])).shape
         torch.Size([4, 10])

@@ -40,7 +40,18 @@ class SequenceEncoder(nn.Module):
 
     Attributes:
         embedding: the ``nn.Embedding`` (token inputs) or None.
+        frontend: the :class:`~rnnkit.models.frontend.ConvFrontend` (``frontend="conv"``) or
+            None.
         rnn: the recurrent layer; ``rnn.output_size`` = D*H for concatenated directions.
+
+    Example::
+
+        >>> import torch
+        >>> enc = SequenceEncoder(0, 32, cell="gru", vocab_size=100, embedding_dim=16,
+        ...                       bidirectional=True)
+        >>> out, lengths = enc(torch.tensor([[5, 7, 9], [4, 0, 0]]), torch.tensor([3, 1]))
+        >>> out.shape, lengths.tolist()
+        (torch.Size([2, 3, 64]), [3, 1])
     """
 
     def __init__(

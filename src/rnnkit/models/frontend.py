@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.nn import length_mask
+
 __all__ = [
     "FRONTENDS",
     "PATCH_TARGET_STEPS",
@@ -41,7 +43,7 @@ def patch_steps(x: Tensor, lengths: Tensor | None, k: int) -> tuple[Tensor, Tens
     if extra:
         x = torch.cat([x, x.new_zeros(n, extra, features)], dim=1)
     if lengths is not None:
-        valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]  # (N, L)
+        valid = length_mask(lengths.to(x.device), x.shape[1])  # (N, L)
         x = torch.where(valid[..., None], x, x.new_zeros(()))  # NaN padding too
         lengths = torch.div(lengths + k - 1, k, rounding_mode="floor")
     return x.reshape(n, -1, k * features), lengths  # (N, L/k, kF)
@@ -69,7 +71,7 @@ class ConvFrontend(nn.Module):
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         if lengths is not None:
-            valid = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
+            valid = length_mask(lengths.to(x.device), x.shape[1])  # (N, L)
             x = torch.where(valid[..., None], x, x.new_zeros(()))  # (N, L, F), padding 0
             lengths = torch.div(lengths + self.k - 1, self.k, rounding_mode="floor")
         out = F.gelu(self.conv(x.transpose(1, 2))).transpose(1, 2)  # (N, ceil(L/k), C)

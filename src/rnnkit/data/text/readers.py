@@ -169,6 +169,10 @@ def find_columns(header: list[str], rows: list[list[str]], path: str, *,
             raise TextFileError(f"{path}: a text column ({header[text]!r}) but no label column; "
                                 "training needs labels (name the column with data.label_col)")
         label = min(others, key=lambda i: stats[i][1])
+        if stats[label][1] > 0.5 and len(rows) >= 10:
+            raise TextFileError(f"{path}: no label column: {header[label]!r} holds mostly "
+                                "distinct values, not classes; name the label column with "
+                                "data.label_col")
     return text, label
 
 
