@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from tiny_data import tiny_config, write_tiny_mnist
+from tiny_data import tiny_config
 
 from rnnkit.cli import main
 from rnnkit.data.sequences import SequenceDataset
@@ -66,7 +66,7 @@ def fails(argv: list[str], capsys: pytest.CaptureFixture, *needles: str,
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> dict[str, Path]:
+def data(tmp_path_factory, make_tiny_mnist) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("probe")
     write_ts(_sequences(60, 0), root / "train.ts")
     write_ts(_sequences(20, 1), root / "test.ts")
@@ -75,9 +75,10 @@ def data(tmp_path_factory) -> dict[str, Path]:
                              ["only"]), root / "oneclass.ts")
     nan = [np.full((12, 1), np.nan, np.float32) for _ in range(20)]
     np.savez(root / "allnan.npz", X=np.stack(nan), y=np.arange(20) % 2)
-    write_tiny_mnist(root / "mnist")
-    write_tiny_mnist(root / "mnist_small", n_train=60, n_test=20, seed=1)
-    return {p.name: p for p in root.iterdir()}
+    files = {p.name: p for p in root.iterdir()}
+    files["mnist"] = make_tiny_mnist()
+    files["mnist_small"] = make_tiny_mnist(n_train=60, n_test=20, seed=1)
+    return files
 
 
 @pytest.fixture(scope="module")

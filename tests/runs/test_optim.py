@@ -7,8 +7,9 @@ import torch
 from tiny_data import tiny_config
 
 from rnnkit.config import OptimConfig
-from rnnkit.runs import read_checkpoint, train
 from rnnkit.families.optim import configure_optimizers
+from rnnkit.runs import read_checkpoint, train
+from rnnkit.runs.plots import read_metrics
 
 
 @pytest.mark.parametrize(
@@ -63,7 +64,10 @@ def test_run_with_sgd_step_schedule_and_early_stopping(tiny_mnist, tmp_path):
         trainer={"epochs": 3, "early_stopping": 1, "monitor": "val_loss"},
     )
     result = train(config)
-    assert 0.0 <= result.metrics["test_acc"] <= 1.0
+    assert result.metrics["test_acc"] > 0.3  # beyond chance (0.1) even at SGD's slower pace
     ckpt = read_checkpoint(result.run_dir / "checkpoints/last.ckpt")
     assert any(key.startswith("EarlyStopping") for key in ckpt["callbacks"])
     assert ckpt["lr_schedulers"][0]["step_size"] == 1
+    rates = [float(r["lr-SGD"]) for r in read_metrics(result.run_dir / "metrics.csv")
+             if r.get("lr-SGD")]
+    assert rates == pytest.approx([0.05, 0.005, 0.0005])  # decayed by gamma every epoch

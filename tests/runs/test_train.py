@@ -1,10 +1,10 @@
-"""Training runs: run directory, checkpoints, resume, NaN stop, evaluate and predict."""
+"""Training runs: run directory, checkpoints, resume, NaN stop, evaluate, predict and
+load_run."""
 
 from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import lightning.pytorch as pl
 import numpy as np
@@ -12,7 +12,9 @@ import pytest
 import torch
 from tiny_data import tiny_config
 
-from rnnkit.config import load_config
+from rnnkit.config import ConfigError, RunConfig, load_config
+from rnnkit.data.source import PredictInputs
+from rnnkit.families.classify.task import ClassificationTask
 from rnnkit.runs import (
     AtomicCheckpointIO,
     CheckpointError,
@@ -20,6 +22,7 @@ from rnnkit.runs import (
     RunError,
     RunInterrupted,
     evaluate,
+    load_run,
     predict,
     read_checkpoint,
     resume_config,
@@ -42,8 +45,8 @@ def test_run_directory_layout(finished_run):
         assert (run / name).is_file(), name
     assert load_config(run / "config.yaml").out == str(run)
     metrics = json.loads((run / "test_metrics.json").read_text())
-    assert 0.0 <= metrics["test_acc"] <= 1.0
-    assert metrics["num_examples"] == 40
+    assert metrics["test_acc"] > 0.8  # the tiny digits are learnt (chance is 0.1)
+    assert (metrics["task"], metrics["split"], metrics["num_examples"]) == ("classify", "test", 40)
     assert metrics["checkpoint"] == "checkpoints/best.ckpt"
     assert sum(map(sum, metrics["confusion_matrix"])) == 40
     assert set(metrics["per_class_accuracy"]) == {str(d) for d in range(10)}
@@ -51,12 +54,19 @@ def test_run_directory_layout(finished_run):
     assert epochs == {0, 1, 2}
 
 
-def test_checkpoints_hold_plain_values_and_the_config(finished_run):
+def test_checkpoints_hold_plain_values_the_family_the_config_and_the_data(finished_run):
     for name in ("best", "last"):
         path = finished_run.run_dir / "checkpoints" / f"{name}.ckpt"
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        config = ckpt["hyper_parameters"]["config"]
+        hparams = ckpt["hyper_parameters"]
+        assert set(hparams) == {"family", "config", "info"}
+        assert hparams["family"] == "classify"  # a checkpoint names its family
+        config, info = hparams["config"], hparams["info"]
         assert type(config) is dict and config["model"]["hidden_size"] == 8
+        assert config["task"] == "classify"  # auto, resolved from the labels
+        assert type(info) is dict and info["source"] == "mnist"
+        assert (info["input_size"], info["max_length"], info["num_train"]) == (28, 28, 100)
+        assert info["class_names"] == [str(d) for d in range(10)]
         assert {"state_dict", "optimizer_states", "epoch", "global_step"} <= set(ckpt)
     last = torch.load(finished_run.run_dir / "checkpoints/last.ckpt", weights_only=True)
     assert last["epoch"] == 2
@@ -72,22 +82,102 @@ def test_evaluate_reproduces_the_test_accuracy(finished_run):
 
 
 def test_evaluate_refuses_model_overrides(finished_run):
-    with pytest.raises(RunError, match="only data"):
+    with pytest.raises(RunError, match=r"cannot override model.hidden_size.*may change only"):
         evaluate(finished_run.run_dir, ["model.hidden_size=3"])
 
 
 def test_predict_npy_and_idx(finished_run, tiny_mnist, tmp_path):
     from rnnkit.data.mnist.idx import read_idx
 
-    images = read_idx(tiny_mnist / "t10k-images-idx3-ubyte")[:5]
-    np.save(tmp_path / "five.npy", images)
+    images = read_idx(tiny_mnist / "t10k-images-idx3-ubyte")
+    labels = read_idx(tiny_mnist / "t10k-labels-idx1-ubyte")
+    np.save(tmp_path / "five.npy", images[:5])
     np.save(tmp_path / "one.npy", images[0])
-    preds = predict(finished_run.run_dir, [tmp_path / "five.npy", tmp_path / "one.npy",
-                                           tiny_mnist / "t10k-images-idx3-ubyte"])
-    assert [len(p.classes) for p in preds] == [5, 1, 40]
-    assert preds[0].probabilities.shape == (5, 10)
-    torch.testing.assert_close(preds[0].probabilities.sum(1), torch.ones(5))
-    assert preds[1].classes[0] == preds[0].classes[0]
+    files = [tmp_path / "five.npy", tmp_path / "one.npy", tiny_mnist / "t10k-images-idx3-ubyte"]
+    preds = predict(finished_run.run_dir, PredictInputs(files=[str(f) for f in files]))
+    classes = [str(d) for d in range(10)]
+    assert list(preds.columns) == ["image", "predicted", "probability",
+                                   *(f"prob_{c}" for c in classes)]
+    assert len(preds) == 5 + 1 + 40
+    assert preds.columns["image"][:6] == [f"{files[0]}[{i}]" for i in range(5)] + [str(files[1])]
+    probs = np.array([preds.columns[f"prob_{c}"] for c in classes]).T  # (46, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert preds.columns["predicted"] == [classes[i] for i in probs.argmax(axis=1)]
+    np.testing.assert_allclose(preds.columns["probability"], probs.max(axis=1))
+    assert preds.columns["predicted"][5] == preds.columns["predicted"][0]  # the same image
+    # the IDX file's predictions are the accuracy evaluate reports
+    accuracy = np.mean([p == str(y) for p, y in zip(preds.columns["predicted"][6:], labels,
+                                                    strict=True)])
+    assert accuracy == pytest.approx(finished_run.metrics["test_acc"], abs=1e-6)
+    rows = preds.to_csv().splitlines()
+    assert rows[0] == "image,predicted,probability," + ",".join(f"prob_{c}" for c in classes)
+    assert len(rows) == 47
+
+
+def test_predict_refuses_inputs_the_source_does_not_read(finished_run):
+    with pytest.raises(ValueError, match="reads MNIST images; --data FILE"):
+        predict(finished_run.run_dir, PredictInputs(data="x.csv"))
+    with pytest.raises(ValueError, match="reads MNIST images; --text"):
+        predict(finished_run.run_dir, PredictInputs(texts=["a text"]))
+
+
+def test_load_run_gives_the_checkpoints_task_in_eval_mode(finished_run):
+    run = load_run(finished_run.run_dir)
+    assert run.path.name == "best.ckpt" and run.family.name == "classify"
+    assert isinstance(run.task, ClassificationTask) and not run.task.training
+    assert run.info.class_names == tuple(str(d) for d in range(10))
+    assert run.config.model.hidden_size == 8
+    saved = read_checkpoint(run.path)["state_dict"]
+    for key, value in run.task.state_dict().items():
+        assert torch.equal(value, saved[key]), key
+
+
+def test_load_run_refuses_a_checkpoint_without_a_family(finished_run, tmp_path):
+    ckpt = read_checkpoint(finished_run.run_dir / "checkpoints/best.ckpt")
+    del ckpt["hyper_parameters"]["family"]  # as an earlier rnnkit wrote them
+    torch.save(ckpt, tmp_path / "old.ckpt")
+    with pytest.raises(RunError, match="names no task family") as info:
+        load_run(tmp_path / "old.ckpt")
+    assert str(tmp_path / "old.ckpt") in str(info.value)
+    ckpt["hyper_parameters"]["family"] = "astrology"
+    torch.save(ckpt, tmp_path / "unknown.ckpt")
+    with pytest.raises(RunError, match="'astrology' model, a task family this rnnkit does not"):
+        load_run(tmp_path / "unknown.ckpt")
+    del ckpt["hyper_parameters"]["config"]
+    torch.save(ckpt, tmp_path / "foreign.ckpt")
+    with pytest.raises(RunError, match="holds no rnnkit config"):
+        evaluate(tmp_path / "foreign.ckpt")
+
+
+def test_a_checkpoint_of_another_family_names_both(finished_run):
+    with pytest.raises(RunError) as info:
+        load_run(finished_run.run_dir, families=["regress"], command="x")
+    message = str(info.value)
+    assert "\n" not in message
+    assert "holds a classify model; x needs a regress model" in message
+    assert "best.ckpt" in message
+    assert load_run(finished_run.run_dir, families=["regress", "classify"]).family.name == \
+        "classify"
+
+
+def test_a_family_the_data_cannot_train_is_refused_before_anything_is_written(tiny_mnist,
+                                                                            tmp_path):
+    config = tiny_config(tiny_mnist, tmp_path / "run")
+    config = RunConfig.from_dict({**config.to_dict(), "task": "regress"})
+    with pytest.raises(ConfigError, match="task regress needs numeric targets; the mnist data "
+                                          "have class labels"):
+        train(config)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(("monitor", "message"), [
+    ("val_mae", "the classify family logs val_acc, val_loss"),
+    ("train_loss", "the classify family logs val_acc, val_loss"),
+])
+def test_monitor_must_be_a_metric_the_family_logs(tiny_mnist, tmp_path, monitor, message):
+    with pytest.raises(ConfigError, match=message):
+        train(tiny_config(tiny_mnist, tmp_path / "run", trainer={"monitor": monitor}))
+    assert not (tmp_path / "run").exists()
 
 
 def test_new_run_refuses_a_used_directory(finished_run):
@@ -202,19 +292,28 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch
     assert os.listdir(tmp_path) == ["c.ckpt"]  # no temporary file left behind
 
 
-def test_batches_with_lengths(tiny_mnist):
-    from rnnkit.runs import ClassificationTask
+def test_batches_with_lengths_never_see_the_padding(finished_run):
+    from torch.utils.data import DataLoader, TensorDataset
 
-    config = tiny_config(tiny_mnist, Path("unused"))
-    task = ClassificationTask(config.to_dict(), 28, 10)
+    task = load_run(finished_run.run_dir).task
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)
+    torch.manual_seed(0)
     x, y = torch.randn(4, 28, 28), torch.tensor([0, 1, 2, 3])
     lengths = torch.tensor([28, 5, 9, 1])
-    loss_lengths = task._step((x, lengths, y))[0]
     x_padded = x.clone()
-    x_padded[1, 5:] = 7.0
-    torch.testing.assert_close(task._step((x_padded, lengths, y))[0], loss_lengths)
-    with pytest.raises(ValueError, match=r"\(x, y\) or \(x, lengths, y\)"):
-        task._step((x,))
+    for n, t in enumerate(lengths.tolist()):
+        x_padded[n, t:] = 7.0
+
+    def loss(*tensors):
+        loader = DataLoader(TensorDataset(*tensors), batch_size=4)
+        return trainer.test(task, dataloaders=loader, verbose=False)[0]["test_loss"]
+
+    with_lengths = loss(x, lengths, y)
+    assert loss(x_padded, lengths, y) == pytest.approx(with_lengths, rel=1e-6)
+    assert loss(x_padded, y) != pytest.approx(with_lengths, rel=1e-3)  # no lengths: it counts
+    with pytest.raises(ValueError, match=r"needs labels: \(x, lengths, y\)"):
+        loss(x)
 
 
 def test_checkpoint_state_keeps_lightnings_key_for_earlier_runs(tmp_path):
