@@ -3,7 +3,6 @@ the separator, text that is not UTF-8, and spreadsheet-safe cells for the CSVs r
 
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,17 +212,17 @@ def test_spreadsheet_safe(cell, written):
 
 
 def test_prediction_csv_escapes_formula_cells():
-    import torch
+    from rnnkit.runs.predict import Predictions
 
-    from rnnkit.runs.files import SequencePredictions
-
-    classes = SequencePredictions(
-        Path("d.csv"), "classification", ["=cmd", "-1"], torch.tensor([[0.9, 0.1], [0.2, 0.8]]),
-        ["=cmd", "-1"], ids=["@id", "-7"], targets=["+x", "=cmd"],
-    )
+    classes = Predictions({
+        "index": [0, 1], "id": ["@id", "-7"], "predicted": ["=cmd", "-1"],
+        "probability": [0.9, 0.8], "prob_=cmd": [0.9, 0.2], "prob_-1": [0.1, 0.8],
+        "label": ["+x", "=cmd"],
+    })
     rows = list(csv.reader(io.StringIO(classes.to_csv())))
-    assert rows[0] == ["index", "id", "predicted", "label", "prob_=cmd", "prob_-1"]
-    assert rows[1][:4] == ["0", "'@id", "'=cmd", "'+x"]
-    assert rows[2][:4] == ["1", "-7", "-1", "'=cmd"]
-    values = SequencePredictions(Path("r.csv"), "regression", [-1.5, 2.0], targets=[-0.25, 3.0])
+    assert rows[0] == ["index", "id", "predicted", "probability", "prob_=cmd", "prob_-1",
+                       "label"]
+    assert rows[1] == ["0", "'@id", "'=cmd", "0.900000", "0.900000", "0.100000", "'+x"]
+    assert rows[2] == ["1", "-7", "-1", "0.800000", "0.200000", "0.800000", "'=cmd"]
+    values = Predictions({"index": [0, 1], "predicted": [-1.5, 2.0], "target": [-0.25, 3.0]})
     assert values.to_csv().splitlines()[1:] == ["0,-1.5,-0.25", "1,2,3"]
