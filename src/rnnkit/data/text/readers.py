@@ -33,7 +33,7 @@ __all__ = [
 TEXT_NAMES = ("text", "texts", "sentence", "review", "content", "document", "comment",
               "message", "body", "sms", "tweet", "utterance", "question")
 LABEL_NAMES = ("label", "labels", "class", "category", "target", "y", "sentiment",
-               "polarity", "intent", "topic")
+               "polarity", "intent", "topic", "score", "rating", "stars")
 _SAMPLE_ROWS = 200
 
 
@@ -81,8 +81,12 @@ def read_utf8(path: str | os.PathLike) -> str:
                             "convert the file to UTF-8 (e.g. iconv -f GBK -t UTF-8)") from None
 
 
-def _rows(path: str | os.PathLike, delimiter: str | None) -> tuple[list[list[str]], str]:
-    text = read_utf8(path)
+def _rows(path: str | os.PathLike, delimiter: str | None,
+          strict: bool = True) -> tuple[list[list[str]], str]:
+    """The rows of a table and its delimiter; ``strict=False`` reads bytes that are not UTF-8
+    as U+FFFD (to look at a file; reading it reports them)."""
+    text = read_utf8(path) if strict else \
+        Path(path).read_bytes()[: 1 << 20].decode("utf-8", errors="replace")
     if delimiter is None:
         delimiter = "\t" if Path(path).suffix.lower() == ".tsv" else sniff_delimiter(path)
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), delimiter
@@ -112,9 +116,10 @@ def looks_like_text_table(path: str | os.PathLike, delimiter: str | None = None)
     ``review``, ...), or at most one numeric column and a column of non-numeric, mostly
     distinct strings (not an id or time column)."""
     try:
-        rows, _ = _rows(path, delimiter)
-    except (OSError, TextFileError, csv.Error):
+        rows, _ = _rows(path, delimiter, strict=False)
+    except (OSError, csv.Error):
         return False
+    rows = rows[:-1] if len(rows) > _SAMPLE_ROWS else rows  # the first MiB may end mid-row
     if len(rows) < 2:
         return False
     header = [c.strip().lower() for c in rows[0]]
@@ -169,9 +174,9 @@ def find_columns(header: list[str], rows: list[list[str]], path: str, *,
             raise TextFileError(f"{path}: a text column ({header[text]!r}) but no label column; "
                                 "training needs labels (name the column with data.label_col)")
         label = min(others, key=lambda i: stats[i][1])
-        if stats[label][1] > 0.5 and len(rows) >= 10:
-            raise TextFileError(f"{path}: no label column: {header[label]!r} holds mostly "
-                                "distinct values, not classes; name the label column with "
+        if not stats[label][0] and stats[label][1] > 0.5 and len(rows) >= 10:
+                raise TextFileError(f"{path}: no label column: {header[label]!r} holds mostly "
+                                "distinct strings, not classes; name the label column with "
                                 "data.label_col")
     return text, label
 

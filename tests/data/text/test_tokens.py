@@ -1,0 +1,44 @@
+"""Tokenizers and the vocabulary."""
+
+import numpy as np
+import pytest
+
+from rnnkit.data.text.tokenize import Tokenizer
+from rnnkit.data.text.vocab import PAD_ID, UNK_ID, Vocabulary
+
+
+def test_char_tokens_keep_one_space():
+    assert Tokenizer("char")("这本书  很好") == ["这", "本", "书", " ", "很", "好"]
+    assert Tokenizer("char", lowercase=True)("Ab") == ["a", "b"]
+
+
+def test_word_tokens_and_pattern():
+    assert Tokenizer("word")("It's GOOD, really!") == ["It", "'", "s", "GOOD", ",", "really",
+                                                       "!"]
+    assert Tokenizer("word", lowercase=True, pattern=r"[a-z]+")("It's GOOD") == \
+        ["it", "s", "good"]
+    with pytest.raises(ValueError, match="is not a regex"):
+        Tokenizer("word", pattern="(")
+
+
+def test_subword_is_trained_and_round_trips_through_its_state():
+    texts = ["the cat sat on the mat", "the cat ate", "a mat and a hat"] * 20
+    tok = Tokenizer("subword").fit(texts, vocab_size=40, min_count=1)
+    pieces = tok("the cat sat")
+    assert "".join(pieces).replace("##", "") == "thecatsat"
+    again = Tokenizer.from_state(tok.state())
+    assert again("the cat sat") == pieces and again.state() == tok.state()
+    with pytest.raises(RuntimeError, match="not trained"):
+        Tokenizer("subword")("x")
+
+
+def test_vocabulary_counts_and_limits():
+    vocab = Vocabulary.build([["b", "a", "b"], ["c", "b", "a"], ["d"]], min_count=2)
+    assert vocab.tokens == ["<pad>", "<unk>", "b", "a"]
+    assert Vocabulary.build([["b", "a", "b"], ["a", "c"]], max_size=3).tokens == \
+        ["<pad>", "<unk>", "a"]  # ties: alphabetical
+    ids, unknown = vocab.encode(["a", "zzz", "b"])
+    assert ids.tolist() == [3, UNK_ID, 2] and unknown == 1 and ids.dtype == np.int64
+    assert PAD_ID == 0
+    with pytest.raises(ValueError, match="starts with"):
+        Vocabulary(["a", "b"])
