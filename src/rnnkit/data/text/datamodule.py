@@ -11,8 +11,8 @@ import torch
 from torch.utils.data import Dataset
 
 from rnnkit.data.batching import make_loader
+from rnnkit.data.choices import auto_batch_size, auto_val_fraction
 from rnnkit.data.info import DataInfo
-from rnnkit.data.sequences.datamodule import auto_batch_size, auto_val_fraction
 from rnnkit.data.sequences.labels import encode_labels, infer_task, label_order
 from rnnkit.data.source import PredictData, PredictInputs, SourceDataModule
 from rnnkit.data.text.config import TextConfig
