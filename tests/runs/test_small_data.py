@@ -8,8 +8,8 @@ import yaml
 
 from rnnkit.cli import main
 from rnnkit.config import ConfigError, RunConfig, TrainerConfig, load_config, save_config
+from rnnkit.data.choices import MIN_VAL_SEQUENCES, auto_batch_size, auto_val_fraction
 from rnnkit.data.sequences import SequenceDataset
-from rnnkit.data.sequences.datamodule import MIN_VAL_SEQUENCES, auto_batch_size, auto_val_fraction
 from rnnkit.data.sequences.ts import write_ts
 from rnnkit.runs.budget import plan_budget
 
