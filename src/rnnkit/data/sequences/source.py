@@ -101,6 +101,10 @@ class FilesSource(DataSource):
             raise ValueError(f"this model reads sequence files; {predict.given()} is for "
                              "other models: pass --data FILE")
         need_train = purpose == "train" or (purpose == "evaluate" and config.test is None)
+        if purpose == "evaluate" and need_train and not Path(str(config.train)).is_file():
+            raise ConfigError(f"this run has no test file and its training file {config.train} "
+                              "(for the validation split) is gone; pass a test file with "
+                              "--test FILE")
         test = config.test if purpose != "predict" else None
         predict_path = predict.data if predict is not None else None
         files = {"data.test": test, "predict file": predict_path}

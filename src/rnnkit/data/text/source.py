@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from rnnkit.config import ConfigError
 from rnnkit.data.source import DataSource, PredictInputs
 from rnnkit.data.text.config import TextConfig
 from rnnkit.data.text.datamodule import TextDataModule
@@ -26,6 +28,14 @@ class TextSource(DataSource):
                              "--text TEXT or --data FILE")
         if predict is not None and not (predict.data or predict.texts):
             raise ValueError("give the texts to predict: --text TEXT or --data FILE")
+        if purpose == "evaluate" and config.test is None:
+            paths = [config.train] if config.train else \
+                [e.partition("=")[2] or e for e in config.class_files or []]
+            gone = [p for p in paths if not Path(str(p)).exists()]
+            if gone:
+                raise ConfigError(f"this run has no test file and its training texts {gone[0]} "
+                                  "(for the test or validation split) are gone; pass a test "
+                                  "file with --test FILE")
         return TextDataModule(config, seed=seed, task=READ_TASKS.get(family, "auto"),
                               purpose=purpose, state=state, predict=predict)
 
