@@ -83,12 +83,6 @@ class RunConfig(Section):
                 raise ConfigError(f"{key} must be a {cls.__name__} for task={self.task} and "
                                   f"data.name={getattr(self.data, 'name', '?')}")
 
-    @property
-    def family(self) -> str:
-        """The family whose model section this config holds (``task``, or for ``auto`` the
-        data source's default)."""
-        return section_classes(self.task, self.data.name)[2]  # type: ignore[attr-defined]
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> RunConfig:
         """Build and validate a config from a nested dict; missing keys take the defaults."""
