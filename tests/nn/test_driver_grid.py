@@ -29,14 +29,7 @@ LAYER_IDS = [name + "".join(f"-{k}{v}" for k, v in opts.items()) for name, opts 
 DIRECTIONS = [(False, "concat")] + [(True, mode) for mode in rnnkit.nn.MERGE_MODES]
 DIRECTION_IDS = ["uni"] + [f"bi-{mode}" for mode in rnnkit.nn.MERGE_MODES]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: an intra-op thread pool only adds start-up cost (large on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py: tiny tensors
 
 
 def make(layer, num_layers=1, bidirectional=False, merge_mode="concat", seed=0, **kwargs):

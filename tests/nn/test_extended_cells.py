@@ -9,14 +9,7 @@ import rnnkit.nn
 DT = torch.float64
 F_IN, H, L, N = 3, 4, 5, 2
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: an intra-op thread pool only adds start-up cost (large on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py: tiny tensors
 
 
 # -- independent formulations of each cell's step, plain torch ops -----------------------------

@@ -17,14 +17,7 @@ F_IN, H, L, N = 3, 4, 5, 3
 LAYERS = ["RNN", "LSTM", "GRU", "LayerNormLSTM", "LayerNormGRU", "PeepholeLSTM", "IndRNN"]
 DROPOUTS = {"input_dropout": 0.3, "recurrent_dropout": 0.4, "weight_drop": 0.5}
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: an intra-op thread pool only adds start-up cost (large on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py: tiny tensors
 
 
 def make(name, seed=0, **kwargs):
