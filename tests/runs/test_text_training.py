@@ -194,3 +194,15 @@ def test_a_text_model_refuses_image_files_and_an_mnist_model_refuses_text(text_r
                                                                            capsys):
     assert main(["predict", str(text_run[0]), str(tmp_path / "digit.png")]) == 2
     assert "this model reads texts" in capsys.readouterr().err
+
+
+def test_a_finished_text_run_resumes_to_the_same_figures(text_run, tmp_path):
+    import shutil
+
+    from rnnkit.runs import resume_config, train
+
+    copy = tmp_path / "copy"
+    shutil.copytree(text_run[0], copy)
+    before = json.loads((copy / "test_metrics.json").read_text())
+    result = train(resume_config(copy), resume=True)
+    assert result.metrics["test_acc"] == pytest.approx(before["test_acc"], abs=1e-7)
