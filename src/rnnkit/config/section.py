@@ -157,6 +157,12 @@ class DataSection(Section):
     EVAL_KEYS: ClassVar[tuple[str, ...]] = ("num_workers",)
     READ_KEYS: ClassVar[tuple[str, ...]] = ()
 
+    def __post_init__(self) -> None:
+        normalize = getattr(self, "normalize", None)
+        if isinstance(normalize, bool):  # normalize: true/false, the YAML of earlier versions
+            object.__setattr__(self, "normalize", "feature" if normalize else "none")
+        super().__post_init__()
+
     def check_files(self) -> None:
         """Raise :class:`ConfigError` naming a data file that is missing or unreadable."""
 

@@ -8,11 +8,10 @@ there).
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
 
-from rnnkit.config.section import ConfigError
+from rnnkit.registry import entry_module
 
 __all__ = ["FILE_SOURCES", "SOURCES", "detect_source", "get_source", "source_config"]
 
@@ -39,9 +38,7 @@ def detect_source(path: str) -> str:
 
 
 def _module(name: str, part: str) -> ModuleType:
-    if name not in SOURCES:
-        raise ConfigError(f"data.name must be one of {', '.join(SOURCES)}; got {name!r}")
-    return importlib.import_module(f"{SOURCES[name]}.{part}")
+    return entry_module(SOURCES, name, part, "data.name")
 
 
 def source_config(name: str) -> ModuleType:

@@ -10,11 +10,10 @@ its model and LightningModule from a :class:`~rnnkit.data.info.DataInfo`.
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
 
-from rnnkit.config.section import ConfigError
+from rnnkit.registry import entry_module
 
 __all__ = ["FAMILIES", "family_config", "get_family"]
 
@@ -25,9 +24,7 @@ FAMILIES: dict[str, str] = {
 
 
 def _module(name: str, part: str) -> ModuleType:
-    if name not in FAMILIES:
-        raise ConfigError(f"task must be one of {', '.join(FAMILIES)} or auto; got {name!r}")
-    return importlib.import_module(f"{FAMILIES[name]}.{part}")
+    return entry_module(FAMILIES, name, part, "task")
 
 
 def family_config(name: str) -> ModuleType:

@@ -63,11 +63,6 @@ class FilesConfig(DataSection):
     num_workers: int = option(0, "DataLoader worker processes (0 = load in the main process)",
                               min=0)
 
-    def __post_init__(self) -> None:
-        if isinstance(self.normalize, bool):  # the YAML spelling of earlier versions
-            object.__setattr__(self, "normalize", "feature" if self.normalize else "none")
-        super().__post_init__()
-
     def _check(self) -> None:
         if self.train is None:
             raise ConfigError("data.name=files needs data.train, the training file "
