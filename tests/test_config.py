@@ -16,6 +16,7 @@ from rnnkit.config import (
     apply_overrides,
     load_config,
     save_config,
+    section_classes,
 )
 from rnnkit.data.mnist.config import MnistConfig
 from rnnkit.data.sequences.config import FilesConfig
@@ -26,8 +27,7 @@ FILES = [("data.name", "files"), ("data.train", "x.ts")]
 
 def test_defaults_are_the_main_job():
     c = RunConfig()
-    assert (c.task, c.family, type(c.data), type(c.model)) == \
-        ("auto", "classify", MnistConfig, SequenceModelConfig)
+    assert (c.task, type(c.data), type(c.model)) == ("auto", MnistConfig, SequenceModelConfig)
     assert (c.data.source, c.data.view) == ("bundled", "rows")
     assert (c.model.cell, c.model.summary, c.model.bidirectional) == ("lstm", "last", False)
     assert c == load_config()
@@ -174,7 +174,7 @@ def test_pair_overrides_are_taken_literally():
 def test_data_name_picks_the_data_section_and_its_defaults():
     c = load_config(overrides=FILES)
     assert type(c.data) is FilesConfig and c.data.train == "x.ts"
-    assert (c.task, c.family) == ("auto", "classify")
+    assert c.task == "auto"
     # a run on sequence files starts from defaults made for small data, under the file and
     # the command line
     assert (c.model.cell, c.model.patch, c.trainer.steps, c.optim.name) == \
@@ -195,9 +195,13 @@ def test_each_data_section_has_its_own_keys(overrides, names):
         assert name in str(info.value)
 
 
-def test_task_picks_the_family():
-    assert load_config(overrides=["task=regress"]).family == "regress"
-    assert load_config(overrides=[*FILES, "task=classify"]).family == "classify"
+def test_task_picks_the_family_and_its_model_section():
+    assert section_classes("regress", "mnist") == (MnistConfig, SequenceModelConfig, "regress")
+    # auto: the model section of the source's default family
+    assert section_classes("auto", "files") == (FilesConfig, SequenceModelConfig, "classify")
+    assert load_config(overrides=["task=regress"]).task == "regress"
+    c = load_config(overrides=[*FILES, "task=classify"])
+    assert (c.task, type(c.model)) == ("classify", SequenceModelConfig)
     with pytest.raises(ConfigError, match="task must be auto or one of classify, regress"):
         load_config(overrides=["task=translate"])
     with pytest.raises(ConfigError, match="data.name must be one of mnist, files"):
