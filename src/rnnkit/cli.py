@@ -189,6 +189,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         config = resume_config(args.resume, _overrides(args))
     else:
+        if args.test and not args.train and not args.config:
+            raise ValueError("--test FILE goes with your own training data (--train FILE); the "
+                             "main job's MNIST data have their own test split")
         config = load_config(args.config, _overrides(args))  # config errors before Lightning
         config.data.check_files()  # missing data files too
     from rnnkit.runs.train import train

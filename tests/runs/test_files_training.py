@@ -272,7 +272,7 @@ def test_malformed_training_file_is_one_line_with_file_and_line(files, tmp_path,
         (["--train", "{ts}", "--set", "data.id_col=id"], "data.id_col apply to CSV files"),
         (["--train", "{ts}", "--val-fraction", "0"], "nothing to report a figure on"),
         (["--train", "{ts}", "--set", "data.format=xls"], "data.format must be one of"),
-        (["--test", "a.ts"], "unknown config key 'data.test'"),  # MNIST has no test file
+        (["--test", "a.ts"], "--test FILE goes with your own training data"),
         (["--train", "{ts}", "--task", "regress"], "declares a classification file, not "
                                                     "regression"),
     ],
