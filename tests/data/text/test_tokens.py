@@ -42,3 +42,17 @@ def test_vocabulary_counts_and_limits():
     assert PAD_ID == 0
     with pytest.raises(ValueError, match="starts with"):
         Vocabulary(["a", "b"])
+
+
+def test_char_ngrams_fall_back_to_shorter_ones():
+    tok = Tokenizer("char", ngram=2)
+    assert tok("这本书") == ["这", "这本", "本书"]
+    assert Tokenizer.from_state(tok.state())("ab") == ["a", "ab"]
+    vocab = Vocabulary.build([tok("这本书"), tok("这本好")], min_count=2, backoff=True)
+    assert set(vocab.tokens[2:]) == {"这", "本", "这本"}  # suffixes count: 本 twice
+    ids, unknown = vocab.encode(tok("这本书"), backoff=True)
+    assert [vocab.tokens[i] for i in ids] == ["这", "这本", "<unk>"] and unknown == 1
+    ids, _ = vocab.encode(["好本"], backoff=True)
+    assert vocab.tokens[ids[0]] == "本"  # 好本 unknown -> its suffix 本
+    with pytest.raises(ValueError, match="ngram must be 1, or > 1 for the char tokenizer"):
+        Tokenizer("word", ngram=2)

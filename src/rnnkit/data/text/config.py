@@ -52,6 +52,9 @@ class TextConfig(DataSection):
     tokenizer: str = option("char", "char (every character; right for Chinese), word (the "
                             "matches of data.token_pattern) or subword (a BPE model trained "
                             "on the training texts)", choices=("char", "word", "subword"))
+    ngram: int = option(1, "char: each step's token is the n characters ending there (2: "
+                        "character bigrams), an n-gram rarer than data.min_count falling back "
+                        "to the shorter ones", min=1, max=4)
     lowercase: bool = option(False, "lower-case the texts first")
     token_pattern: str | None = option(None, "word: the regex of a token (default "
                                        r"'\w+|[^\w\s]': words and punctuation marks)")
@@ -80,6 +83,8 @@ class TextConfig(DataSection):
         if self.test is not None and self.test_fraction > 0:
             raise ConfigError("data.test_fraction splits a test set off the training texts; "
                               "with data.test given, leave it at 0")
+        if self.ngram > 1 and self.tokenizer != "char":
+            raise ConfigError("data.ngram is for data.tokenizer=char")
         if self.token_pattern is not None and self.tokenizer != "word":
             raise ConfigError("data.token_pattern is for data.tokenizer=word")
 

@@ -183,7 +183,7 @@ class TextDataModule(SourceDataModule):
             tokens = self.tokenizer(text)
             if len(tokens) > limit:
                 tokens, truncated = tokens[:limit], truncated + 1
-            ids, unk = self.vocabulary.encode(tokens)
+            ids, unk = self.vocabulary.encode(tokens, backoff=self.tokenizer.ngram > 1)
             if not len(ids):
                 ids = np.array([UNK_ID], dtype=np.int64)  # nothing readable: one unknown token
                 unk += 1
@@ -220,11 +220,11 @@ class TextDataModule(SourceDataModule):
         if self.vocabulary is None:
             c = self.config
             self.tokenizer = Tokenizer(c.tokenizer, lowercase=c.lowercase,
-                                       pattern=c.token_pattern)
+                                       pattern=c.token_pattern, ngram=c.ngram)
             self.tokenizer.fit(train_texts, c.subword_vocab, c.min_count)
             self.vocabulary = Vocabulary.build(
                 (self.tokenizer(t) for t in train_texts), min_count=c.min_count,
-                max_size=c.max_vocab)
+                max_size=c.max_vocab, backoff=c.ngram > 1)
             self.notes.append(f"vocabulary: {len(self.vocabulary):,} {c.tokenizer} tokens seen "
                               f"at least {c.min_count} times in the {len(train_texts):,} "
                               "training texts")

@@ -23,6 +23,9 @@ class Tokenizer:
     Args:
         kind: ``"char"``: every character, a run of whitespace as one space; ``"word"``: the
             matches of ``pattern`` (default :data:`WORD_PATTERN`); ``"subword"``: BPE pieces.
+        ngram: ``"char"`` only: each step's token is the ``ngram`` characters ending there
+            (2: ``这本书`` -> ``这 这本 本书``); a vocabulary falls back to the shorter ones
+            (:meth:`~rnnkit.data.text.vocab.Vocabulary.encode` with ``backoff``).
         lowercase: lower-case the text first.
         pattern: the word regex.
         subword_model: a trained BPE model as JSON (``tokenizers.Tokenizer.to_str()``);
@@ -30,10 +33,14 @@ class Tokenizer:
     """
 
     def __init__(self, kind: str = "char", *, lowercase: bool = False,
-                 pattern: str | None = None, subword_model: str | None = None) -> None:
+                 pattern: str | None = None, subword_model: str | None = None,
+                 ngram: int = 1) -> None:
         if kind not in TOKENIZERS:
             raise ValueError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {kind!r}")
-        self.kind, self.lowercase = kind, lowercase
+        if ngram < 1 or (ngram > 1 and kind != "char"):
+            raise ValueError(f"ngram must be 1, or > 1 for the char tokenizer; got {ngram} for "
+                             f"{kind}")
+        self.kind, self.lowercase, self.ngram = kind, lowercase, ngram
         self.pattern = pattern or WORD_PATTERN
         try:
             self._regex = re.compile(self.pattern)
@@ -72,15 +79,17 @@ class Tokenizer:
         if self.lowercase:
             text = text.lower()
         if self.kind == "char":
-            return list(re.sub(r"\s+", " ", text.strip()))
+            chars = re.sub(r"\s+", " ", text.strip())
+            n = self.ngram
+            return [chars[max(0, i - n + 1): i + 1] for i in range(len(chars))]
         return self._regex.findall(text)
 
     def state(self) -> dict[str, Any]:
         """Plain values that rebuild this tokenizer (:meth:`from_state`)."""
         return {"kind": self.kind, "lowercase": self.lowercase, "pattern": self.pattern,
-                "subword_model": self.subword_model}
+                "subword_model": self.subword_model, "ngram": self.ngram}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Tokenizer:
         return cls(state["kind"], lowercase=bool(state["lowercase"]), pattern=state["pattern"],
-                   subword_model=state.get("subword_model"))
+                   subword_model=state.get("subword_model"), ngram=int(state.get("ngram", 1)))

@@ -32,11 +32,13 @@ class Vocabulary:
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]], *, min_count: int = 1,
-              max_size: int = 0) -> Vocabulary:
+              max_size: int = 0, backoff: bool = False) -> Vocabulary:
         """The tokens seen at least ``min_count`` times, the most frequent first (ties in
         alphabetical order), at most ``max_size`` in all (0: no limit) counting the two
-        special tokens."""
-        counts = Counter(t for tokens in token_lists for t in tokens)
+        special tokens. ``backoff``: every token's suffixes count too (character n-grams:
+        ``这本`` also counts ``本``), so :meth:`encode` can fall back to them."""
+        counts = Counter(t[k:] if backoff else t for tokens in token_lists for t in tokens
+                         for k in range(len(t) if backoff else 1))
         for special in (PAD, UNK):
             counts.pop(special, None)
         kept = sorted((t for t, c in counts.items() if c >= min_count),
@@ -48,8 +50,14 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.tokens)
 
-    def encode(self, tokens: Sequence[str]) -> tuple[np.ndarray, int]:
-        """``(ids (L,) int64, how many tokens were unknown)``."""
-        ids = np.fromiter((self.index.get(t, UNK_ID) for t in tokens), dtype=np.int64,
-                          count=len(tokens))
-        return ids, int(sum(1 for t in tokens if t not in self.index))
+    def encode(self, tokens: Sequence[str], backoff: bool = False) -> tuple[np.ndarray, int]:
+        """``(ids (L,) int64, how many tokens were unknown)``; ``backoff``: an unknown token
+        is replaced by its longest known suffix (``这本`` -> ``本``) before it is unknown."""
+        ids = np.empty(len(tokens), dtype=np.int64)
+        unknown = 0
+        for i, t in enumerate(tokens):
+            while backoff and t not in self.index and len(t) > 1:
+                t = t[1:]
+            ids[i] = self.index.get(t, UNK_ID)
+            unknown += ids[i] == UNK_ID
+        return ids, int(unknown)
