@@ -39,6 +39,7 @@ from rnnkit.runs.budget import Budget, plan_budget
 from rnnkit.runs.callbacks import saved_counters
 from rnnkit.runs.checkpoint import read_checkpoint
 from rnnkit.runs.families import new_task, resolve_family
+from rnnkit.runs.guards import check_weights
 from rnnkit.runs.interrupt import RunInterrupted, interruptible
 from rnnkit.runs.plots import plot_confusion_matrix, plot_curves
 from rnnkit.runs.report import test_metrics
@@ -146,8 +147,6 @@ def train(
         for note in notes:
             announce(note)
     if saved is not None:
-        from rnnkit.runs.guards import check_weights
-
         check_weights(task, saved["state_dict"], last)
 
     if resume:  # the choices were announced and explained when the run started
