@@ -82,8 +82,9 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
         "train", help="train a model (no arguments: row-MNIST LSTM on the bundled sample)",
         description="Train a sequence model and write a run directory. Without "
         "arguments: the main job, a row-MNIST LSTM on the bundled 10k/2k sample. With --train "
-        "FILE: your own labelled sequences (.ts, CSV, NPZ; classification for class labels, "
-        "regression for numeric targets).",
+        "PATH: your own labelled sequences (.ts, CSV, NPZ) or texts (a CSV/TSV with a text "
+        "column, a folder per class); classification for class labels, regression for numeric "
+        "targets (--task chooses).",
     )
     p.add_argument("--config", metavar="FILE", help="YAML recipe, e.g. configs/mnist_rows_gru.yaml")
     p.add_argument(
@@ -97,7 +98,7 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
         "evaluate", help="test a run's best checkpoint",
         description="Reproduce the test accuracy (regression: MAE and RMSE) of a run "
         "directory's best checkpoint (or a .ckpt file) on its data's test split; for a run on "
-        "sequence files without a test file, on its validation split.",
+        "your own data without test data, on its validation split.",
     )
     p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
     p.add_argument("--json", action="store_true", help="print all metrics as JSON")
@@ -157,7 +158,7 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
         items.append(("data.test", args.test))
     if getattr(args, "val_fraction", None) is not None:
         items.append(("data.val_fraction", args.val_fraction))
-    if args.data_dir is not None:  # files the user has: nothing is downloaded into it
+    if args.data_dir is not None:  # MNIST files the user has: nothing is downloaded into it
         items += [("data.source", args.data_dir), ("data.download", False)]
     if args.no_progress:
         items.append(("trainer.progress_bar", False))
@@ -189,6 +190,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         config = resume_config(args.resume, _overrides(args))
     else:
+        if args.data_dir and args.train:
+            raise ValueError("--data-dir says where MNIST lives; with --train FILE the data are "
+                             "your own: leave out --data-dir")
         if args.test and not args.train and not args.config:
             raise ValueError("--test FILE goes with your own training data (--train FILE); the "
                              "main job's MNIST data have their own test split")
@@ -212,6 +216,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from rnnkit.runs.evaluate import evaluate
 
     result = evaluate(args.target, _overrides(args))
+    for note in result.notes:
+        print(f"rnnkit evaluate: {note}", file=sys.stderr)
     m = result.metrics
     if args.json:
         print(json.dumps(m, indent=2))
@@ -259,7 +265,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         for where, name, p in zip(result.columns[key], result.columns["predicted"],
                                   result.columns.get("probability", [None] * len(result)),
                                   strict=True):
-            print(f"{where}\t{name}" + ("" if p is None else f"\t{p:.4f}"))
+            shown = f"{name:.6g}" if isinstance(name, float) else name
+            print(f"{where}\t{shown}" + ("" if p is None else f"\t{p:.4f}"))
     if args.output:
         result.to_csv(args.output)
         if args.data is not None:

@@ -177,7 +177,7 @@ def write_bytes(path: Path, data: bytes) -> Path:
     (lambda d: write_tsv(d / "ok.tsv", reviews(40, 0)), ["--set", "data.view=rows"],
      r"unknown config key 'data.view'; valid keys in section 'data': name, train, "),
     (lambda d: write_tsv(d / "ok.tsv", reviews(40, 0)), ["--task", "regress"],
-     r"regression target '\w+' is not a number"),
+     r"ok.tsv:2: the label '\w+' is not a number; regression \(task regress\) needs"),
 ])
 def test_bad_text_input_is_one_line(tmp_path, capsys, make, args, message):
     path = make(tmp_path)
@@ -188,6 +188,46 @@ def test_bad_text_input_is_one_line(tmp_path, capsys, make, args, message):
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert __import__("re").search(message, err), err
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_evaluate_elsewhere_a_run_on_relative_class_files(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows = reviews(120, 5)
+    Path("pos.txt").write_text("\n".join(t for t, lab in rows if lab == "pos"), encoding="utf-8")
+    Path("neg.txt").write_text("\n".join(t for t, lab in rows if lab == "neg"), encoding="utf-8")
+    assert main(["train", "--set", "data.name=text", "data.class_files=[pos.txt, neg.txt]",
+                 "data.test_fraction=0.3", "--out", "run", *QUICK]) == 0
+    accuracy = json.loads(Path("run/test_metrics.json").read_text())["test_acc"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "run"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test_acc"] == pytest.approx(accuracy, abs=1e-7)
+
+
+def test_a_run_with_a_validation_file_evaluates_on_it(tmp_path, capsys):
+    train = write_tsv(tmp_path / "t.tsv", reviews(80, 6))
+    val = write_tsv(tmp_path / "v.tsv", reviews(30, 7))
+    out = tmp_path / "run"
+    assert main(["train", "--train", str(train), "--set", f"data.val={val}", "--out", str(out),
+                 *QUICK]) == 0
+    m = json.loads((out / "test_metrics.json").read_text())
+    assert m["split"] == "val" and m["num_examples"] == 30
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["num_examples"] == 30
+
+
+def test_predict_shows_labels_it_does_not_know_and_refuses_an_empty_file(text_run, tmp_path,
+                                                                         capsys):
+    other = write_tsv(tmp_path / "o.tsv", [("这本书很好看", "maybe")])
+    assert main(["predict", str(text_run[0]), "--data", str(other)]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["label"] == "maybe" and rows[0]["predicted"] == "pos"
+    empty = write_tsv(tmp_path / "e.tsv", [])
+    assert main(["predict", str(text_run[0]), "--data", str(empty)]) == 2
+    assert "no texts to predict" in capsys.readouterr().err
 
 
 def test_a_text_model_refuses_image_files_and_an_mnist_model_refuses_text(text_run, tmp_path,

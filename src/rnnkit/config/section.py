@@ -9,6 +9,7 @@ value: an unknown key is an error that lists the section's valid keys.
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ class Section:
     """
 
     key: ClassVar[str] = ""
+    PATH_KEYS: ClassVar[tuple[str, ...]] = ()  # keys holding paths of files the run reads
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
@@ -55,6 +57,15 @@ class Section:
     @classmethod
     def keys(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+
+    def absolute_paths(self) -> dict[str, Any]:
+        """:meth:`to_dict` with the paths of :attr:`PATH_KEYS` made absolute (a run's config
+        then works from any directory)."""
+        values = self.to_dict()
+        for key in self.PATH_KEYS:
+            if values[key] is not None:
+                values[key] = os.path.abspath(values[key])
+        return values
 
 
 def build_section(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
@@ -143,8 +154,6 @@ class DataSection(Section):
     """A data source's ``data:`` section: what the run code asks of every source's config.
 
     Class attributes:
-        PATH_KEYS: keys holding paths of data files, made absolute when a run starts (so
-            evaluate works from any directory).
         RESUMABLE: keys a resumed run may change (where the data live, how they are loaded).
         EVAL_KEYS: keys ``evaluate`` and ``predict`` may override.
         READ_KEYS: keys that say how a file is read; evaluating on a split of the training file
@@ -152,7 +161,6 @@ class DataSection(Section):
     """
 
     key: ClassVar[str] = "data"
-    PATH_KEYS: ClassVar[tuple[str, ...]] = ()
     RESUMABLE: ClassVar[tuple[str, ...]] = ("num_workers",)
     EVAL_KEYS: ClassVar[tuple[str, ...]] = ("num_workers",)
     READ_KEYS: ClassVar[tuple[str, ...]] = ()

@@ -6,7 +6,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["MIN_VAL_SEQUENCES", "auto_batch_size", "auto_val_fraction", "file_digest"]
+import numpy as np
+
+__all__ = ["MIN_VAL_SEQUENCES", "auto_batch_size", "auto_val_fraction", "file_digest",
+           "target_statistics"]
 
 MIN_VAL_SEQUENCES = 50  # below this a validation accuracy moves by > 2 points per sequence
 
@@ -52,3 +55,10 @@ def file_digest(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def target_statistics(targets: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation (1 if constant) of regression targets."""
+    y = np.asarray(targets, dtype=np.float64)
+    mean, std = float(y.mean()), float(y.std())
+    return mean, std if std > 1e-12 * max(1.0, abs(mean)) else 1.0

@@ -16,7 +16,10 @@ import lightning as L
 from rnnkit.config import DataSection
 from rnnkit.data.info import DataInfo
 
-__all__ = ["DataSource", "PredictInputs", "PredictData", "SourceDataModule"]
+__all__ = ["LABEL_TASKS", "DataSource", "PredictInputs", "PredictData", "SourceDataModule"]
+
+# How a source reads labels for each family (a family not named here: from the labels).
+LABEL_TASKS = {"classify": "classification", "regress": "regression"}
 
 
 @dataclass(frozen=True)

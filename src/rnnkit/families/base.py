@@ -47,7 +47,7 @@ class FamilyTask(pl.LightningModule):
         info: a :class:`~rnnkit.data.info.DataInfo` as a plain dict.
 
     Both are saved as ``hyper_parameters`` with the family's name, so a checkpoint is loaded
-    by :func:`rnnkit.runs.inference.load_task` without guessing. After ``Trainer.test``,
+    by :func:`rnnkit.runs.evaluate.load_run` without guessing. After ``Trainer.test``,
     :attr:`test_report` holds what the family reports beyond the logged figures.
     """
 
@@ -64,6 +64,7 @@ class FamilyTask(pl.LightningModule):
         self.run_config = run
         self.info = data
         self.test_report: dict[str, Any] = {}
+        self.build_notes: list[str] = []  # what building it decided (pretrained embeddings)
 
     def configure_optimizers(self) -> Any:
         total = int(self.trainer.estimated_stepping_batches)
@@ -112,7 +113,7 @@ class TaskFamily:
 
     def notes(self, task: FamilyTask) -> list[str]:
         """What building ``task`` decided, for the run's notes."""
-        return []
+        return list(task.build_notes)
 
     def predict(self, task: FamilyTask, batches: Iterable[Any]) -> dict[str, list[Any]]:
         """Prediction columns (name -> one value per example) for ``batches`` in order."""

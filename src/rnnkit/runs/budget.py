@@ -48,7 +48,8 @@ class Budget:
         n = self.epochs_per_check
         every = "every epoch" if n == 1 else \
             f"every {n} epochs ({n * self.batches_per_epoch} steps)"
-        return (f"budget: {asked}{self.epochs} epochs of {self.batches_per_epoch} batches "
+        epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+        return (f"budget: {asked}{epochs} of {self.batches_per_epoch} batches "
                 f"= {self.steps} steps; checks {every}")
 
 

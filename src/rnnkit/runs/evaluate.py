@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class EvalResult:
 
     checkpoint: Path
     metrics: dict[str, Any]
+    notes: list[str] = field(default_factory=list)  # what reading the data noticed
 
 
 @dataclass
@@ -168,4 +169,4 @@ def evaluate(target: str | os.PathLike, overrides: Iterable[Override] = ()) -> E
     path = run.path
     run_dir = path.parent.parent if path.parent.name == CHECKPOINT_DIR else None
     metrics = test_metrics(results, run.task, run.family, path, run_dir, num_examples, split)
-    return EvalResult(path, metrics)
+    return EvalResult(path, metrics, list(dm.notes))

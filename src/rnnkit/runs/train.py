@@ -133,7 +133,7 @@ def train(
         dm.check_resume(saved_info.state)
     info = saved_info or dm.describe()
     family = resolve_family(config.task, info)
-    config, notes = _resolve(config, dm, info, family)
+    config, notes = _resolve(config, dm, info, family, resume)
     batches = len(dm.train_dataloader())
     if saved is not None:
         check_resumable(saved, batches, last)
@@ -217,19 +217,17 @@ def _comment_lines(path: Path) -> list[str]:
 
 
 def _absolute_paths(config: RunConfig) -> RunConfig:
-    """The config with its data files as absolute paths (evaluate may run from elsewhere)."""
-    data = config.data.to_dict()
-    for key in config.data.PATH_KEYS:
-        if data[key] is not None:
-            data[key] = str(Path(data[key]).absolute())
-    return _replace(config, data=data)
+    """The config with the files it reads as absolute paths (evaluate may run elsewhere)."""
+    return _replace(config, data=config.data.absolute_paths(),
+                    model=config.model.absolute_paths())
 
 
 def _resolve(
-    config: RunConfig, dm: Any, info: DataInfo, family: Any
+    config: RunConfig, dm: Any, info: DataInfo, family: Any, resume: bool = False
 ) -> tuple[RunConfig, list[str]]:
     """The config with the family, the data module's and the family's automatic choices and
-    the monitor resolved, and the reasons for them."""
+    the monitor resolved, and the reasons for them (a resumed run's were resolved when it
+    started)."""
     notes: list[str] = []
     if config.task == "auto" and len(source_config(info.source).AUTO_FAMILY) > 1:
         what = "class labels" if info.targets == "classes" else "numeric targets"
@@ -240,7 +238,8 @@ def _resolve(
         dm.report_split()
     except ValueError as err:
         raise RunError(str(err)) from None
-    model, model_notes = family.resolve(config.model, info)
+    model, model_notes = (config.model.to_dict(), []) if resume else \
+        family.resolve(config.model, info)
     notes += model_notes
     monitor, early_stopping = config.trainer.monitor, config.trainer.early_stopping
     if not dm.has_validation():

@@ -74,8 +74,24 @@ def test_a_distinct_column_is_not_taken_for_labels(tmp_path):
 
 def test_short_row(tmp_path):
     f = write(tmp_path / "h.tsv", "text\tlabel\nok\ta\nalone\n")
-    with pytest.raises(TextFileError, match=r"line 3: 1 fields, expected at least 2"):
+    with pytest.raises(TextFileError, match=r"line 3: 1 fields, expected 2 as in the header"):
         read_text(f)
+
+
+def test_an_unquoted_separator_in_a_text_is_an_error_not_a_misread(tmp_path):
+    f = write(tmp_path / "q.csv", "text,label\n\"well, fine\",pos\nwell, ok then,pos\n")
+    with pytest.raises(TextFileError, match=r"line 3: 3 fields, expected 2 .* must be quoted"):
+        read_text(f)
+
+
+def test_a_very_long_text_is_one_field(tmp_path):
+    f = write(tmp_path / "long.csv", "text,label\n" + "好" * 200_000 + ",pos\n短,neg\n")
+    assert len(read_text(f).texts[0]) == 200_000
+
+
+def test_predict_files_need_no_label_column_even_when_one_is_named(tmp_path):
+    f = write(tmp_path / "p.tsv", "text\nhello\n")
+    assert read_text(f, label_col="stars", need_label=False).labels is None
 
 
 def test_class_files(tmp_path):

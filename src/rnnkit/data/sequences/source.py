@@ -11,28 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from torch.utils.data import DataLoader
 
 from rnnkit.config import ConfigError
 from rnnkit.data.batching import collate_sequences
+from rnnkit.data.choices import target_statistics
 from rnnkit.data.info import DataInfo
 from rnnkit.data.sequences.config import FilesConfig
 from rnnkit.data.sequences.datamodule import SequenceDataModule
-from rnnkit.data.source import DataSource, PredictData, PredictInputs, SourceDataModule
+from rnnkit.data.source import LABEL_TASKS, DataSource, PredictData, PredictInputs, SourceDataModule
 
-__all__ = ["SOURCE", "FilesSource", "FilesSourceModule", "target_statistics"]
-
-# What the labels are read as, for each family; "auto" decides from the labels.
-READ_TASKS = {"classify": "classification", "regress": "regression"}
-
-
-def target_statistics(targets: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation (1 if constant) of regression targets."""
-    y = np.asarray(targets, dtype=np.float64)
-    mean, std = float(y.mean()), float(y.std())
-    return mean, std if std > 1e-12 * max(1.0, abs(mean)) else 1.0
-
+__all__ = ["SOURCE", "FilesSource", "FilesSourceModule"]
 
 class FilesSourceModule(SequenceDataModule, SourceDataModule):
     """:class:`~rnnkit.data.sequences.datamodule.SequenceDataModule` with the source
@@ -116,8 +105,8 @@ class FilesSource(DataSource):
             if value is not None:
                 config.read_options(value)  # options that do not fit the file's format
         options = config.read_options()
-        if family in READ_TASKS:
-            options["task"] = READ_TASKS[family]
+        if family in LABEL_TASKS:
+            options["task"] = LABEL_TASKS[family]
         dm = FilesSourceModule(
             config.train if need_train else None,
             test,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rnnkit.config.section import ConfigError, DataSection, option
+from rnnkit.data.text.readers import class_file_entries
+from rnnkit.data.text.tokenize import TOKENIZERS
 
 __all__ = ["AUTO_FAMILY", "CONFIG", "DEFAULT_FAMILY", "TextConfig", "claims", "defaults"]
 
@@ -34,7 +37,7 @@ class TextConfig(DataSection):
         "PATH (the class is the file name without extension)")
     test: str | None = option(None, "test texts, same layout as data.train (default: "
                               "data.test_fraction of the training texts, else the validation "
-                              "split)")
+                              "split); given, data.test_fraction is not used")
     val: str | None = option(None, "validation texts instead of a split of the training texts")
     test_fraction: float = option(0.0, "without data.test: part of the training texts held out "
                                   "as the test split, chosen by the MD5 of each text (identical "
@@ -51,7 +54,7 @@ class TextConfig(DataSection):
                                    "else detected)")
     tokenizer: str = option("char", "char (every character; right for Chinese), word (the "
                             "matches of data.token_pattern) or subword (a BPE model trained "
-                            "on the training texts)", choices=("char", "word", "subword"))
+                            "on the training texts)", choices=TOKENIZERS)
     ngram: int = option(1, "char: each step's token is the n characters ending there (2: "
                         "character bigrams), an n-gram rarer than data.min_count falling back "
                         "to the shorter ones", min=1, max=4)
@@ -80,13 +83,21 @@ class TextConfig(DataSection):
                               "train --train FILE_OR_DIR) or data.class_files")
         if self.class_files is not None and not self.class_files:
             raise ConfigError("data.class_files is empty; give one file per class")
-        if self.test is not None and self.test_fraction > 0:
-            raise ConfigError("data.test_fraction splits a test set off the training texts; "
-                              "with data.test given, leave it at 0")
+        if self.val is not None and self.val_fraction not in ("auto", 0.0):
+            raise ConfigError("data.val is the validation file; data.val_fraction would split "
+                              "another validation set off the training texts: give one")
         if self.ngram > 1 and self.tokenizer != "char":
             raise ConfigError("data.ngram is for data.tokenizer=char")
         if self.token_pattern is not None and self.tokenizer != "word":
             raise ConfigError("data.token_pattern is for data.tokenizer=word")
+
+    def absolute_paths(self) -> dict[str, Any]:
+        values = super().absolute_paths()
+        if self.class_files is not None:
+            values["class_files"] = [
+                f"{name}={os.path.abspath(path)}" for name, path in class_file_entries(
+                    self.class_files)]
+        return values
 
     def check_files(self) -> None:
         paths = {"data.train": self.train, "data.test": self.test, "data.val": self.val}

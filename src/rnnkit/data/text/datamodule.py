@@ -11,9 +11,9 @@ import torch
 from torch.utils.data import Dataset
 
 from rnnkit.data.batching import make_loader
-from rnnkit.data.choices import auto_batch_size, auto_val_fraction
+from rnnkit.data.choices import auto_batch_size, auto_val_fraction, file_digest, target_statistics
 from rnnkit.data.info import DataInfo
-from rnnkit.data.sequences.labels import encode_labels, infer_task, label_order
+from rnnkit.data.sequences.labels import infer_task, label_order
 from rnnkit.data.source import PredictData, PredictInputs, SourceDataModule
 from rnnkit.data.text.config import TextConfig
 from rnnkit.data.text.readers import TextExamples, read_class_files, read_text
@@ -107,7 +107,9 @@ class TextDataModule(SourceDataModule):
             self.tokenizer = Tokenizer.from_state(self.state["tokenizer"])
             self.vocabulary = Vocabulary(self.state["vocabulary"])
         self._predict_notes: list[str] = []
+        self._predict = TextExamples([], None, [], "")
         self._digest: str | None = None
+        self.digests: dict[str, str] = {}  # SHA-256 of the test and validation files read
 
     # ---- reading ---------------------------------------------------------------------------
     def _read_training_texts(self) -> TextExamples:
@@ -127,14 +129,29 @@ class TextDataModule(SourceDataModule):
                          delimiter=c.delimiter, need_label=what != "predict")
 
     def _targets(self, examples: TextExamples) -> np.ndarray:
-        """The labels as targets, with the task and classes fixed by the training texts."""
-        lines = list(range(len(examples)))
-        try:
-            targets, _ = encode_labels(examples.labels or [], lines, self.task,
-                                       self.class_names, None)
-        except ValueError as err:
-            raise ValueError(f"{examples.source}: {err}") from None
-        return targets
+        """The labels as targets, with the task and classes fixed by the training texts;
+        a label that does not fit is an error naming its place."""
+        labels = examples.labels or []
+        if self.task == "regression":
+            out = np.empty(len(labels), dtype=np.float32)
+            for i, label in enumerate(labels):
+                try:
+                    out[i] = float(label)
+                except ValueError:
+                    raise ValueError(f"{examples.where[i]}: the label {label!r} is not a "
+                                     "number; regression (task regress) needs numeric "
+                                     "targets") from None
+                if not np.isfinite(out[i]):
+                    raise ValueError(f"{examples.where[i]}: the target {label!r} is not finite")
+            return out
+        index = {name: k for k, name in enumerate(self.class_names or [])}
+        out = np.empty(len(labels), dtype=np.int64)
+        for i, label in enumerate(labels):
+            if label not in index:
+                raise ValueError(f"{examples.where[i]}: the label {label!r} is not one of the "
+                                 f"classes {list(index)}")
+            out[i] = index[label]
+        return out
 
     def _split(self, examples: TextExamples, has_test: bool) -> dict[str, list[int]]:
         c = self.config
@@ -151,14 +168,14 @@ class TextDataModule(SourceDataModule):
         val_fraction = float(self.val_fraction) * (1 - test_fraction)
         parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
         for i, text in enumerate(examples.texts):
-            u = hash_fraction(text)
+            u = hash_fraction(text.lower() if c.lowercase else text)
             part = "test" if u < test_fraction else "val" \
                 if u < test_fraction + val_fraction else "train"
             parts[part].append(i)
-        if test_fraction:
-            self.notes.append(f"{len(parts['test'])} of the {n} texts held out as the test "
-                              f"split (data.test_fraction={test_fraction}, by the MD5 of each "
-                              "text)")
+        if test_fraction or val_fraction:
+            self.notes.append(
+                f"split by the MD5 of each text: {len(parts['train'])} training, "
+                f"{len(parts['val'])} validation, {len(parts['test'])} test texts of {n}")
         return parts
 
     def _dedupe(self, examples: TextExamples, indices: list[int], split: str) -> list[int]:
@@ -223,11 +240,11 @@ class TextDataModule(SourceDataModule):
                                        pattern=c.token_pattern, ngram=c.ngram)
             self.tokenizer.fit(train_texts, c.subword_vocab, c.min_count)
             self.vocabulary = Vocabulary.build(
-                (self.tokenizer(t) for t in train_texts), min_count=c.min_count,
+                (self.tokenizer(t)[: c.max_length] for t in train_texts), min_count=c.min_count,
                 max_size=c.max_vocab, backoff=c.ngram > 1)
+            times = f"{c.min_count} times" if c.min_count > 1 else "once"
             self.notes.append(f"vocabulary: {len(self.vocabulary):,} {c.tokenizer} tokens seen "
-                              f"at least {c.min_count} times in the {len(train_texts):,} "
-                              "training texts")
+                              f"at least {times} in the {len(train_texts):,} training texts")
         for split, indices in parts.items():
             if indices:
                 ids, *_ = self._encode([examples.texts[i] for i in indices], split)
@@ -258,12 +275,19 @@ class TextDataModule(SourceDataModule):
 
     def _load_file(self, split: str, path: str) -> None:
         examples = self._read_eval(path, split)
+        if examples.skipped_empty:
+            self.notes.append(f"{split}: {examples.skipped_empty} empty texts skipped")
+        if not examples.texts:
+            raise ValueError(f"{path}: no texts to {'predict' if split == 'predict' else 'test'}"
+                             f" ({examples.skipped_empty} empty ones skipped)")
         ids, _, unknown, total = self._encode(examples.texts, split)
-        targets = self._targets(examples) if examples.labels is not None else None
-        self.splits[split] = TokenDataset(ids, targets)
-        if split == "predict":
+        if split == "predict":  # labels, when the file has them, are shown, not checked
+            self.splits[split] = TokenDataset(ids, None)
             self._predict = examples
             self._unknown_note(ids, unknown, total)
+            return
+        self.digests[split] = file_digest(path)
+        self.splits[split] = TokenDataset(ids, self._targets(examples))
 
     def _unknown_note(self, ids: list[np.ndarray], unknown: int, total: int) -> None:
         if not unknown:
@@ -280,7 +304,7 @@ class TextDataModule(SourceDataModule):
         needs_train = self.purpose == "train" or (self.purpose == "evaluate" and c.test is None)
         if needs_train and "train" not in self.splits:
             self._load_train()
-        if self.purpose == "train" and c.val is not None and "val" not in self.splits:
+        if needs_train and c.val is not None and "val" not in self.splits:
             self._load_file("val", c.val)
         if self.purpose != "predict" and c.test is not None and "test" not in self.splits:
             self._load_file("test", c.test)
@@ -298,24 +322,31 @@ class TextDataModule(SourceDataModule):
     def resolved(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size, "val_fraction": float(self.val_fraction)}
 
-    def state_dict(self) -> dict[str, Any]:
+    def data_state(self) -> dict[str, Any]:
+        """What reading new texts as the training texts were read needs (plain values)."""
         assert self.tokenizer is not None and self.vocabulary is not None
         return {"task": self.task, "class_names": self.class_names,
                 "tokenizer": self.tokenizer.state(), "vocabulary": list(self.vocabulary.tokens),
-                "train_sha256": self._digest}
+                "train_sha256": self._digest,
+                **{f"{split}_sha256": digest for split, digest in self.digests.items()}}
+
+    def check_resume(self, state: Mapping[str, Any]) -> None:
+        for split, digest in self.digests.items():
+            before = state.get(f"{split}_sha256")
+            if before is not None and before != digest:
+                path = self.config.test if split == "test" else self.config.val
+                raise ValueError(f"{path} changed since the run started (its SHA-256 differs "
+                                 "from the checkpoint's); restore it to resume")
 
     def describe(self) -> DataInfo:
         train = self.splits["train"]
-        mean = std = 0.0
-        if self.task == "regression":
-            y = np.asarray(train.targets, dtype=np.float64)
-            mean, std = float(y.mean()), float(y.std()) or 1.0
+        mean, std = target_statistics(train.targets) if self.task == "regression" else (0.0, 1.0)
         assert self.vocabulary is not None
         return DataInfo(
             source="text", vocabulary=tuple(self.vocabulary.tokens),
             class_names=tuple(self.class_names or ()) if self.task == "classification" else (),
-            target_mean=mean, target_std=std if self.task == "regression" else 1.0,
-            max_length=int(train.lengths.max()), num_train=len(train), state=self.state_dict())
+            target_mean=mean, target_std=std,
+            max_length=int(train.lengths.max()), num_train=len(train), state=self.data_state())
 
     def has_validation(self) -> bool:
         return "val" in self.splits
@@ -351,9 +382,7 @@ class TextDataModule(SourceDataModule):
         if self.predict_inputs.data is not None:
             keys = {"index": list(range(len(ds))), **keys}
         labels: dict[str, list[Any]] = {}
-        if ds.targets is not None:
-            labels = {"label": [self.class_names[int(t)] for t in ds.targets]} \
-                if self.task == "classification" and self.class_names else \
-                {"target": [float(t) for t in ds.targets]}
+        if examples.labels is not None:
+            labels = {"label" if self.task == "classification" else "target": examples.labels}
         return PredictData(self._loader("predict"), keys, labels,
                            self.notes + self._predict_notes)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.data.sequences.tabular import ID_NAMES, TIME_NAMES, sniff_delimiter
@@ -58,7 +59,6 @@ class TextExamples:
     where: list[str]
     source: str
     skipped_empty: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -89,7 +89,13 @@ def _rows(path: str | os.PathLike, delimiter: str | None,
         Path(path).read_bytes()[: 1 << 20].decode("utf-8", errors="replace")
     if delimiter is None:
         delimiter = "\t" if Path(path).suffix.lower() == ".tsv" else sniff_delimiter(path)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), delimiter
+    csv.field_size_limit(sys.maxsize)  # a long text is one field
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader), delimiter
+    except csv.Error as err:
+        raise TextFileError(f"{os.fspath(path)}, line {reader.line_num}: not a readable CSV row "
+                            f"({err})") from None
 
 
 def _is_number(s: str) -> bool:
@@ -117,7 +123,7 @@ def looks_like_text_table(path: str | os.PathLike, delimiter: str | None = None)
     distinct strings (not an id or time column)."""
     try:
         rows, _ = _rows(path, delimiter, strict=False)
-    except (OSError, csv.Error):
+    except (OSError, TextFileError):
         return False
     rows = rows[:-1] if len(rows) > _SAMPLE_ROWS else rows  # the first MiB may end mid-row
     if len(rows) < 2:
@@ -152,6 +158,8 @@ def find_columns(header: list[str], rows: list[list[str]], path: str, *,
     if label_col is not None and label_col.lower() == "none":
         label: int | None = None
         need_label = False
+    elif label_col and not need_label and label_col.strip().lower() not in lowered:
+        label = None  # a file to predict need not hold the labels
     elif label_col:
         label = _index(header, label_col, "label", path)
     else:
@@ -187,7 +195,7 @@ def read_table(path: str | os.PathLike, *, text_col: str | None = None,
     """A CSV/TSV file with a header row, a text column and (``need_label``) a label column
     (see :func:`find_columns`)."""
     name = os.fspath(path)
-    rows, _ = _rows(path, delimiter)
+    rows, delimiter = _rows(path, delimiter)
     if not rows:
         raise TextFileError(f"{name}: the file is empty; expected a header row and texts")
     header, body = rows[0], rows[1:]
@@ -198,10 +206,10 @@ def read_table(path: str | os.PathLike, *, text_col: str | None = None,
     for line, row in enumerate(body, start=2):
         if not any(cell.strip() for cell in row):
             continue  # a blank line
-        needed = max(text_i, label_i if label_i is not None else 0)
-        if len(row) <= needed:
-            raise TextFileError(f"{name}, line {line}: {len(row)} fields, expected at least "
-                                f"{needed + 1} ({header[needed]!r} is column {needed + 1})")
+        if len(row) != len(header):
+            raise TextFileError(f"{name}, line {line}: {len(row)} fields, expected "
+                                f"{len(header)} as in the header; a text holding the separator "
+                                f"{delimiter!r} must be quoted (or use a TSV file)")
         text = row[text_i].strip()
         if not text:
             skipped += 1

@@ -7,14 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import ConfigError
-from rnnkit.data.source import DataSource, PredictInputs
+from rnnkit.data.source import LABEL_TASKS, DataSource, PredictInputs
 from rnnkit.data.text.config import TextConfig
 from rnnkit.data.text.datamodule import TextDataModule
 
 __all__ = ["SOURCE", "TextSource"]
-
-READ_TASKS = {"classify": "classification", "regress": "regression"}
-
 
 class TextSource(DataSource):
     name = "text"
@@ -36,7 +33,7 @@ class TextSource(DataSource):
                 raise ConfigError(f"this run has no test file and its training texts {gone[0]} "
                                   "(for the test or validation split) are gone; pass a test "
                                   "file with --test FILE")
-        return TextDataModule(config, seed=seed, task=READ_TASKS.get(family, "auto"),
+        return TextDataModule(config, seed=seed, task=LABEL_TASKS.get(family, "auto"),
                               purpose=purpose, state=state, predict=predict)
 
 

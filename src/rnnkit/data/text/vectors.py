@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import torch
 
-from rnnkit.data.text.readers import TextFileError, read_utf8
+from rnnkit.data.text.readers import TextFileError
 
 __all__ = ["read_vectors", "vector_width"]
 
@@ -32,31 +32,36 @@ def vector_width(path: str | os.PathLike) -> int:
 def read_vectors(path: str | os.PathLike, vocabulary: Sequence[str],
                  width: int) -> tuple[torch.Tensor, list[int]]:
     """``(vectors (V, E), ids of the vocabulary tokens the file holds)``; rows of tokens it
-    does not hold are zero.
+    does not hold are zero. The file is read line by line (vector files run to gigabytes).
 
     Raises:
-        TextFileError: a line with another number of values than ``width``, or a value that
-            is not a number; the message names the file and line.
+        TextFileError: a line with another number of values than ``width``, a value that is
+            not a number, or a byte that is not UTF-8; the message names the file and line.
     """
     index = {t: i for i, t in enumerate(vocabulary)}
     vectors = torch.zeros(len(vocabulary), width)
     found: list[int] = []
     name = os.fspath(path)
-    for number, line in enumerate(read_utf8(path).splitlines(), start=1):
-        parts = _fields(line)
-        if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-            continue
-        if len(parts) < 2:
-            continue
-        if len(parts) - 1 != width:
-            raise TextFileError(f"{name}, line {number}: {len(parts) - 1} values, expected "
-                                f"{width} (the width of its first vector)")
-        i = index.get(parts[0])
-        if i is None or i < 2:  # not in the vocabulary, or <pad>/<unk>
-            continue
-        try:
-            vectors[i] = torch.tensor([float(v) for v in parts[1:]])
-        except ValueError:
-            raise TextFileError(f"{name}, line {number}: a value is not a number") from None
-        found.append(i)
+    number = 0
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                parts = _fields(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise TextFileError(f"{name}, line {number}: expected UTF-8 text") from None
+            if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                continue  # the word2vec header
+            if len(parts) < 2:
+                continue
+            if len(parts) - 1 != width:
+                raise TextFileError(f"{name}, line {number}: {len(parts) - 1} values, expected "
+                                    f"{width} (the width of its first vector)")
+            i = index.get(parts[0])
+            if i is None or i < 2:  # not in the vocabulary, or <pad>/<unk>
+                continue
+            try:
+                vectors[i] = torch.tensor([float(v) for v in parts[1:]])
+            except ValueError:
+                raise TextFileError(f"{name}, line {number}: a value is not a number") from None
+            found.append(i)
     return vectors, found

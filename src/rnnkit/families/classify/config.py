@@ -18,6 +18,7 @@ class SequenceModelConfig(Section):
     sequence summary and a head."""
 
     key: ClassVar[str] = "model"
+    PATH_KEYS: ClassVar[tuple[str, ...]] = ("embeddings",)
 
     cell: str = option("lstm", "recurrent cell (any rnnkit.nn layer)", choices=tuple(LAYERS))
     hidden_size: int = option(128, "H, features of the recurrent state", min=1)

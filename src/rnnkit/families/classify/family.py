@@ -58,9 +58,6 @@ class ClassifyFamily(TaskFamily):
                 task, model.embeddings, model.freeze_embeddings)]
         return task
 
-    def notes(self, task: FamilyTask) -> list[str]:
-        return list(getattr(task, "build_notes", []))
-
     def predict(self, task: FamilyTask, batches: Iterable[Any]) -> dict[str, list[Any]]:
         """``predicted`` (class name), ``probability`` (of that class), then one
         ``prob_<class>`` column per class."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rnnkit.config import ConfigError
 from rnnkit.data.info import DataInfo
 from rnnkit.families.classify.config import SequenceModelConfig
 from rnnkit.models import SequenceClassifier, auto_patch
@@ -24,7 +25,10 @@ def build_classifier(model: SequenceModelConfig, info: DataInfo,
 def resolve_model(model: SequenceModelConfig, info: DataInfo) -> tuple[dict, list[str]]:
     """The model section with ``patch: auto`` decided from the longest training sequence."""
     resolved, notes = model.to_dict(), []
-    if info.tokens and model.embeddings is not None:
+    if model.embeddings is not None and not info.tokens:
+        raise ConfigError(f"model.embeddings holds vectors of tokens; the {info.source} data "
+                          "are numbers, not tokens")
+    if model.embeddings is not None:
         from rnnkit.data.text.vectors import vector_width
 
         resolved["embedding_dim"] = width = vector_width(model.embeddings)
