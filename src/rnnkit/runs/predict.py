@@ -12,8 +12,8 @@ from typing import Any
 
 from rnnkit.config import Override
 from rnnkit.data.registry import get_source
-from rnnkit.data.sequences.tabular import spreadsheet_safe
 from rnnkit.data.source import PredictInputs
+from rnnkit.data.spreadsheet import spreadsheet_safe
 from rnnkit.runs.evaluate import load_run
 from rnnkit.runs.trainer import cpu_threads
 
@@ -45,7 +45,7 @@ class Predictions:
         """The predictions as CSV (written to ``path`` when given). Probabilities have six
         decimals, other numbers nine significant digits; a text cell a spreadsheet would run
         as a formula gets a leading ``'`` (see
-        :func:`~rnnkit.data.sequences.tabular.spreadsheet_safe`)."""
+        :func:`~rnnkit.data.spreadsheet.spreadsheet_safe`)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         names = list(self.columns)

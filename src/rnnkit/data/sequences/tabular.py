@@ -34,11 +34,9 @@ make a regression task unless ``task=`` says otherwise.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -46,6 +44,7 @@ from rnnkit.data.sequences.dataset import SequenceDataset
 from rnnkit.data.sequences.errors import SequenceFileError
 from rnnkit.data.sequences.labels import Task, encode_labels, infer_task
 from rnnkit.data.sequences.text import text_lines
+from rnnkit.data.spreadsheet import spreadsheet_safe
 
 __all__ = [
     "ID_NAMES",
@@ -61,8 +60,6 @@ ID_NAMES = ("id", "sequence_id", "series_id", "seq_id", "sequence", "series", "c
 TIME_NAMES = ("time", "t", "step", "time_step", "timestep", "timestamp", "date", "datetime")
 LABEL_NAMES = ("label", "y", "target", "class")
 DELIMITERS = ",;\t|"  # the separators sniff_delimiter considers, the default first
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def sniff_delimiter(path: str | Path, encoding: str = "utf-8-sig") -> str:
@@ -80,15 +77,6 @@ def sniff_delimiter(path: str | Path, encoding: str = "utf-8-sig") -> str:
         first = sample.partition("\n")[0]
         found = [d for d in DELIMITERS if d in first]
         return found[0] if len(found) == 1 else ","
-
-
-def spreadsheet_safe(cell: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``,
-    tab or carriage return gets a leading ``'`` (OWASP's advice on CSV injection); numbers, and
-    text that is a plain number such as ``-1.5``, are returned unchanged."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell):
-        return "'" + cell
-    return cell
 
 
 def _read_rows(path: Path, delimiter: str | None,
