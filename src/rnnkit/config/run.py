@@ -87,7 +87,6 @@ class RunConfig(Section):
     def from_dict(cls, data: Mapping[str, Any] | None) -> RunConfig:
         """Build and validate a config from a nested dict; missing keys take the defaults."""
         data = dict(data or {})
-        build_section(_Top, {k: v for k, v in data.items() if k not in SECTIONS}, prefix="")
         for key in SECTIONS:
             if data.get(key) is not None and not isinstance(data[key], Mapping):
                 raise ConfigError(f"section '{key}' must be a mapping of keys to values, got "
@@ -103,20 +102,7 @@ class RunConfig(Section):
         built = {key: build_section(classes[key], sections[key], prefix=f"{key}.")
                  for key in SECTIONS}
         top = {k: v for k, v in data.items() if k not in SECTIONS}
-        return cls(**top, **built)
-
-
-@dataclass(frozen=True)
-class _Top(Section):
-    """The top-level keys of a run config, checked before the sections are built."""
-
-    name: str = RunConfig.__dataclass_fields__["name"].default  # type: ignore[assignment]
-    out: str | None = None
-    task: str = "auto"
-
-    @classmethod
-    def keys(cls) -> list[str]:
-        return [*super().keys(), *SECTIONS]
+        return build_section(cls, {**top, **built}, prefix="")  # checks the top-level keys
 
 
 def load_config(

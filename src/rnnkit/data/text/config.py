@@ -101,8 +101,8 @@ class TextConfig(DataSection):
 
     def check_files(self) -> None:
         paths = {"data.train": self.train, "data.test": self.test, "data.val": self.val}
-        for i, entry in enumerate(self.class_files or []):
-            paths[f"data.class_files[{i}]"] = entry.partition("=")[2] or entry
+        for i, (_, path) in enumerate(class_file_entries(self.class_files or [])):
+            paths[f"data.class_files[{i}]"] = path
         for key, value in paths.items():
             if value is not None and not Path(value).exists():
                 raise ConfigError(f"{key}: no such file or directory: {value}")

@@ -10,6 +10,7 @@ from rnnkit.config import ConfigError
 from rnnkit.data.source import LABEL_TASKS, DataSource, PredictInputs
 from rnnkit.data.text.config import TextConfig
 from rnnkit.data.text.datamodule import TextDataModule
+from rnnkit.data.text.readers import class_file_entries
 
 __all__ = ["SOURCE", "TextSource"]
 
@@ -27,7 +28,7 @@ class TextSource(DataSource):
             raise ValueError("give the texts to predict: --text TEXT or --data FILE")
         if purpose == "evaluate" and config.test is None:
             paths = [config.train] if config.train else \
-                [e.partition("=")[2] or e for e in config.class_files or []]
+                [path for _, path in class_file_entries(config.class_files or [])]
             gone = [p for p in paths if not Path(str(p)).exists()]
             if gone:
                 raise ConfigError(f"this run has no test file and its training texts {gone[0]} "
