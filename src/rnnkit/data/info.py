@@ -23,8 +23,10 @@ class DataInfo:
         vocabulary: the V tokens of token inputs, index 0 the padding token; empty otherwise.
         class_names: the C class names of class labels; empty for numeric targets.
         target_mean, target_std: statistics of the training split's numeric targets.
-        max_length: steps of the longest training sequence.
-        num_train: training examples.
+        max_length: steps of the longest training sequence (a stream: of a training window).
+        num_train: training examples (a stream: training tokens).
+        stream: the data are one long token stream whose targets are the next tokens (a
+            language model's data), not examples with labels.
         state: what the source needs to read new data as it read the training data (its
             standardizer, tokenizer, split, file digests), as plain values.
     """
@@ -37,11 +39,15 @@ class DataInfo:
     target_std: float = 1.0
     max_length: int = 0
     num_train: int = 0
+    stream: bool = False
     state: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def targets(self) -> str:
-        """``"classes"`` (class labels) or ``"values"`` (numeric targets)."""
+        """``"classes"`` (class labels), ``"values"`` (numeric targets) or ``"next_tokens"``
+        (a stream)."""
+        if self.stream:
+            return "next_tokens"
         return "classes" if self.class_names else "values"
 
     @property

@@ -19,7 +19,11 @@ from rnnkit.config import ConfigError, RunConfig, Section
 from rnnkit.data.info import DataInfo
 from rnnkit.families.optim import configure_optimizers
 
-__all__ = ["FamilyTask", "TaskFamily", "unpack_batch"]
+__all__ = ["TARGET_WORDS", "FamilyTask", "TaskFamily", "unpack_batch"]
+
+# What each kind of target is, for messages (DataInfo.targets, TaskFamily.targets).
+TARGET_WORDS = {"classes": "class labels", "values": "numeric targets",
+                "next_tokens": "one long text (its next tokens are the targets)"}
 
 
 def unpack_batch(batch: Any) -> tuple[Tensor, Tensor | None, Tensor | None]:
@@ -77,7 +81,8 @@ class TaskFamily:
     Class attributes:
         name: the family's name (``task:`` in a config, ``--task`` on the command line).
         task_class: its :class:`FamilyTask`.
-        targets: what it learns from: ``"classes"`` (class labels) or ``"values"`` (numbers).
+        targets: what it learns from: ``"classes"`` (class labels), ``"values"`` (numbers) or
+            ``"next_tokens"`` (a stream of text).
         metrics: the validation metrics it logs, each with ``"max"`` or ``"min"`` (better).
         default_monitor: the metric ``trainer.monitor: auto`` means.
         loss_title: what its loss is, for the loss plot.
@@ -93,10 +98,8 @@ class TaskFamily:
     def check_data(self, info: DataInfo) -> None:
         """Raise :class:`~rnnkit.config.ConfigError` when the data cannot train this family."""
         if info.targets != self.targets:
-            have = "class labels" if info.targets == "classes" else "numeric targets"
-            need = "class labels" if self.targets == "classes" else "numeric targets"
-            raise ConfigError(f"task {self.name} needs {need}; the {info.source} data have "
-                              f"{have}")
+            raise ConfigError(f"task {self.name} needs {TARGET_WORDS[self.targets]}; the "
+                              f"{info.source} data have {TARGET_WORDS[info.targets]}")
 
     def resolve(self, model: Section, info: DataInfo) -> tuple[dict[str, Any], list[str]]:
         """The model section with its ``auto`` values decided from the data, and why."""
