@@ -324,6 +324,56 @@ class RecurrentLayer(nn.Module):
             finals = tuple(s.squeeze(1) for s in finals)
         return output, self._format_state(finals)
 
+    def step(
+        self, input: Tensor, hx: Tensor | State | None = None
+    ) -> tuple[Tensor, Tensor | State]:
+        """One time step of the whole stack, for streaming: what ``forward`` computes at that step.
+
+        Runs ``forward`` on a sequence of length one, so every cell, the fused kernel and every
+        regularizer act exactly as they do there; the work per step does not grow with the
+        steps already taken. In training, the per-sequence masks (``input_dropout``,
+        ``recurrent_dropout``, ``weight_drop``) are drawn afresh at every call, since each call
+        is a sequence of its own; in evaluation stepping equals ``forward`` over the whole
+        sequence. A bidirectional layer reads the whole sequence, so it cannot be stepped.
+
+        Inputs: ``input, hx=None``
+            * **input**: ``(N, H_in)``, or ``(H_in,)`` for one unbatched step (``batch_first``
+              changes nothing here).
+            * **hx**: as ``forward``'s: ``h`` or ``(h, c)``, each ``(num_layers, N, S)``
+              (``(num_layers, S)`` unbatched), S the size of that state; zeros when omitted.
+
+        Outputs: ``output, new_state``
+            * **output**: ``(N, H_out)`` (``(H_out,)`` unbatched), the top layer's
+              :math:`h_t`.
+            * **new_state**: the state after the step, shaped like ``hx``.
+
+        Example::
+
+            >>> import torch, rnnkit.nn
+            >>> lstm = rnnkit.nn.LSTM(3, 4, num_layers=2, batch_first=True).eval()
+            >>> x = torch.randn(2, 5, 3)  # (N, L, H_in)
+            >>> state = None
+            >>> for t in range(5):
+            ...     out, state = lstm.step(x[:, t], state)  # out (N, H_out)
+            >>> torch.allclose(out, lstm(x)[0][:, -1], atol=1e-6)
+            True
+        """
+        name = type(self).__name__
+        if self.bidirectional:
+            raise ValueError(
+                f"{name}.step: a bidirectional layer reads the whole sequence; it cannot be "
+                "stepped"
+            )
+        if not isinstance(input, Tensor) or input.dim() not in (1, 2):
+            found = tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__
+            raise ValueError(
+                f"{name}.step: expected input of shape (N, H_in) or (H_in,) unbatched, "
+                f"found {found}"
+            )
+        time_dim = 1 if self.batch_first and input.dim() == 2 else 0
+        output, state = self(input.unsqueeze(time_dim), hx)  # a sequence of length 1
+        return output.squeeze(time_dim), state
+
     def _forward_packed(self, packed: PackedSequence, hx):
         check_features(type(self).__name__, packed.data, self.input_size, self._flat_weights[0])
         batch = int(packed.batch_sizes[0])
