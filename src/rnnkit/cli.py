@@ -1,4 +1,4 @@
-"""The ``rnnkit`` command: train | evaluate | predict | shapes.
+"""The ``rnnkit`` command: train | evaluate | predict | generate | shapes.
 
 ``rnnkit train`` with no arguments is the main job: a 2-layer LSTM reads each bundled MNIST
 sample image as 28 rows, trains for a few minutes on a laptop CPU, prints the test accuracy and
@@ -6,7 +6,8 @@ writes a run directory (config, checkpoints, metrics.csv, plots). ``rnnkit train
 trains on your own data: sequences (.ts, CSV, NPZ) or text (a CSV/TSV with a text column, a
 directory per class); classification for class labels, regression for numeric targets
 (``--task`` chooses). ``rnnkit predict RUN --data FILE`` writes a CSV of predictions,
-``--text TEXT`` prints the class of a text.
+``--text TEXT`` prints the class of a text. ``rnnkit train --text FILE`` trains a language
+model on one text and ``rnnkit generate RUN --prompt TEXT`` continues a prompt.
 
 Errors print one line and exit with status 2 (set RNNKIT_DEBUG=1 for the traceback); Ctrl-C
 exits with 130 and says how to resume. Heavy imports (torch, Lightning) happen inside the
@@ -38,8 +39,15 @@ def _add_overrides(p: argparse.ArgumentParser, *, training: bool | None) -> None
             "(data.name=files), or text: a CSV/TSV with a text column, or a directory with one "
             "folder of .txt files per class (data.name=text); sets data.train",
         )
+        g.add_argument(
+            "--text", metavar="FILE", dest="text_file",
+            help="train a language model on one UTF-8 text file (data.name=corpus, task lm; "
+            "the last 10%% is validation unless --val FILE); sets data.train",
+        )
         g.add_argument("--task", metavar="NAME",
-                       help="the task family: classify or regress (default: from the labels)")
+                       help="the task family: classify, regress or lm (default: from the data)")
+        g.add_argument("--val", metavar="FILE",
+                       help="data.val: a validation file instead of a split of the training data")
         g.add_argument(
             "--val-fraction", type=float, metavar="F",
             help="data.val_fraction: part of --train held out for validation (default: auto, "
@@ -129,6 +137,34 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
     _add_overrides(p, training=None)
 
     p = sub.add_parser(
+        "generate", help="generate text with a language model run (--prompt TEXT)",
+        description="Generate text with a language-model run's best checkpoint (rnnkit train "
+        "--text FILE). The prompt is read once to warm the model's state; then each new token "
+        "is one step of the recurrent stack, streamed to standard output as it is made. A "
+        "prompt with characters (or words) the training text never had is an error that "
+        "names them.",
+    )
+    p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("--prompt", default="", metavar="TEXT",
+                   help="the text to continue (default: start from a line break)")
+    p.add_argument("--length", type=int, default=500, metavar="N",
+                   help="tokens to generate (characters for a character model; default 500)")
+    p.add_argument("--temperature", type=float, default=0.8, metavar="T",
+                   help="below 1 more conservative, above 1 more random; 0 = greedy "
+                   "(default 0.8)")
+    p.add_argument("--top-k", type=int, default=0, metavar="K",
+                   help="sample among the K most probable tokens only (default 0: all)")
+    p.add_argument("--top-p", type=float, default=1.0, metavar="P",
+                   help="nucleus sampling: among the most probable tokens that hold "
+                   "probability P, in (0, 1] (default 1: all)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed: the same seed gives the same text (default: random)")
+    p.add_argument("--num-samples", type=int, default=1, metavar="M",
+                   help="independent samples, one after another (default 1)")
+    p.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                   metavar="KEY=VALUE", help="e.g. --set trainer.threads=1")
+
+    p = sub.add_parser(
         "shapes", help="show the tensor shapes of a recurrent layer",
         description="Show every parameter, input, output and state shape of a recurrent layer.",
     )
@@ -150,6 +186,10 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
         items.append(("out", args.out))
     if getattr(args, "task", None) is not None:
         items.append(("task", args.task))
+    if getattr(args, "text_file", None) is not None:
+        items += [("data.name", "corpus"), ("data.train", args.text_file)]
+    if getattr(args, "val", None) is not None:
+        items.append(("data.val", args.val))
     if getattr(args, "train", None) is not None:
         from rnnkit.data.registry import detect_source
 
@@ -158,9 +198,9 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
         items.append(("data.test", args.test))
     if getattr(args, "val_fraction", None) is not None:
         items.append(("data.val_fraction", args.val_fraction))
-    if args.data_dir is not None:  # MNIST files the user has: nothing is downloaded into it
+    if getattr(args, "data_dir", None) is not None:  # MNIST files: nothing is downloaded
         items += [("data.source", args.data_dir), ("data.download", False)]
-    if args.no_progress:
+    if getattr(args, "no_progress", False):
         items.append(("trainer.progress_bar", False))
     if getattr(args, "verbose", False):
         items.append(("trainer.verbose", True))
@@ -168,14 +208,11 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
 
 
 def _figures(m: dict) -> str:
-    """'test accuracy 97.50% on 40 test examples (test loss 0.1': the family's figures."""
+    """'test accuracy 97.50% on 40 test examples (test loss 0.1234)': the family's figures."""
     from rnnkit.families import get_family
 
     split = "validation" if m.get("split") == "val" else "test"
-    note = "no test data; " if split == "validation" else ""
-    family = get_family(m["task"])
-    return (f"{family.summary(m, split)} on {m['num_examples']} {split} examples ({note}"
-            f"{split} loss {m['test_loss']:.4f}")
+    return get_family(m["task"]).figures(m, split)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -193,19 +230,26 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.data_dir and args.train:
             raise ValueError("--data-dir says where MNIST lives; with --train FILE the data are "
                              "your own: leave out --data-dir")
-        if args.test and not args.train and not args.config:
+        if args.text_file and args.train:
+            raise ValueError("--text FILE trains a language model on one text and --train FILE "
+                             "a model of labelled data: give one")
+        if args.text_file and args.data_dir:
+            raise ValueError("--data-dir says where MNIST lives; with --text FILE the data are "
+                             "your text: leave out --data-dir")
+        if args.test and not (args.train or args.text_file) and not args.config:
             raise ValueError("--test FILE goes with your own training data (--train FILE); the "
                              "main job's MNIST data have their own test split")
+        if args.val and not (args.train or args.text_file) and not args.config:
+            raise ValueError("--val FILE goes with your own training data (--train FILE or "
+                             "--text FILE)")
         config = load_config(args.config, _overrides(args))  # config errors before Lightning
         config.data.check_files()  # missing data files too
     from rnnkit.runs.train import train
 
     result = train(config, resume=bool(args.resume), announce=print)
     m = result.metrics
-    print(
-        f"{_figures(m)}, best epoch {m['epoch']} of {result.config.trainer.epochs}) "
-        f"after {result.seconds:.0f} s"
-    )
+    print(f"{_figures(m)}; best epoch {m['epoch']} of {result.config.trainer.epochs}, "
+          f"after {result.seconds:.0f} s")
     print(f"run directory: {result.run_dir}")
     return 0
 
@@ -222,7 +266,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(m, indent=2))
         return 0
-    print(f"{_figures(m)}) with {result.checkpoint} (epoch {m['epoch']})")
+    print(f"{_figures(m)}; {result.checkpoint}, epoch {m['epoch']}")
     per_class = m.get("per_class_accuracy") or {}
     if per_class:
         print("per class: " + "  ".join(f"{k}: {100 * v:.2f}%" for k, v in per_class.items()))
@@ -274,6 +318,40 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from rnnkit.families.lm.sample import Sampling
+
+    if args.length < 1:
+        raise ValueError(f"--length is the number of tokens to generate: at least 1, got "
+                         f"{args.length}")
+    if args.num_samples < 1:
+        raise ValueError(f"--num-samples must be at least 1, got {args.num_samples}")
+    sampling = Sampling(args.temperature, args.top_k, args.top_p)  # checked before loading
+    import torch
+
+    from rnnkit.runs.generate import load_sampler
+    from rnnkit.runs.trainer import cpu_threads
+
+    sampler, config = load_sampler(args.target, _overrides(args))
+    generator = torch.Generator()
+    if args.seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(args.seed)
+    prompt = sampler.prompt_text(sampler.encode_prompt(args.prompt)) if args.prompt else ""
+    with cpu_threads(config):
+        for i in range(args.num_samples):
+            if args.num_samples > 1:
+                print(f"{chr(10) if i else ''}--- sample {i + 1} of {args.num_samples} ---")
+            sys.stdout.write(prompt)
+            for piece in sampler.stream(args.prompt, args.length, sampling, generator):
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+            sys.stdout.write("\n")
+    sys.stdout.flush()
+    return 0
+
+
 def _cmd_shapes(args: argparse.Namespace) -> int:
     from rnnkit import shapes
 
@@ -284,6 +362,7 @@ COMMANDS = {
     "train": _cmd_train,
     "evaluate": _cmd_evaluate,
     "predict": _cmd_predict,
+    "generate": _cmd_generate,
     "shapes": _cmd_shapes,
 }
 

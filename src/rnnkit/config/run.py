@@ -64,8 +64,8 @@ class RunConfig(Section):
 
     name: str = option("mnist_rows_lstm", "run name, used for the default run directory")
     out: str | None = option(None, "run directory (default: runs/<name>-<timestamp>)")
-    task: str = option("auto", "task family: classify, regress, or auto (from the data: class "
-                       "labels classify, numeric targets regress)")
+    task: str = option("auto", "task family: classify, regress, lm, or auto (from the data: "
+                       "class labels classify, numeric targets regress, one text lm)")
     data: Section = field(default_factory=_default_data, metadata={"help": "data"})
     model: Section = field(default_factory=_default_model, metadata={"help": "model"})
     optim: Section = field(default_factory=OptimConfig, metadata={"help": "optimizer"})

@@ -6,6 +6,7 @@ its model and LightningModule from a :class:`~rnnkit.data.info.DataInfo`.
 
 * ``classify``: many-to-one, a class per sequence.
 * ``regress``: many-to-one, a number per sequence (classify's numeric-target variant).
+* ``lm``: one-to-many, a language model of one long text (data.name=corpus), and generation.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = ["FAMILIES", "family_config", "get_family"]
 FAMILIES: dict[str, str] = {
     "classify": "rnnkit.families.classify",
     "regress": "rnnkit.families.regress",
+    "lm": "rnnkit.families.lm",
 }
 
 

@@ -9,6 +9,7 @@ config and the data description, all plain values (loaded with ``weights_only=Tr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import lightning.pytorch as pl
@@ -118,6 +119,11 @@ class TaskFamily:
         """What building ``task`` decided, for the run's notes."""
         return list(task.build_notes)
 
+    def callbacks(self, config: RunConfig, run_dir: Path) -> list[pl.Callback]:
+        """Lightning callbacks of the family's own for a training run writing ``run_dir``
+        (the language model's samples after every epoch)."""
+        return []
+
     def predict(self, task: FamilyTask, batches: Iterable[Any]) -> dict[str, list[Any]]:
         """Prediction columns (name -> one value per example) for ``batches`` in order."""
         raise NotImplementedError
@@ -125,6 +131,13 @@ class TaskFamily:
     def summary(self, metrics: Mapping[str, Any], split: str) -> str:
         """The test figures as words: ``test accuracy 97.50%``."""
         raise NotImplementedError
+
+    def figures(self, metrics: Mapping[str, Any], split: str) -> str:
+        """The figures ``rnnkit train`` and ``evaluate`` print: :meth:`summary`, on how many
+        examples, and the loss."""
+        note = "no test data; " if split == "validation" else ""
+        return (f"{self.summary(metrics, split)} on {metrics['num_examples']} {split} examples "
+                f"({note}{split} loss {metrics['test_loss']:.4f})")
 
     def outputs(self, task: FamilyTask, batches: Iterable[Any]) -> Tensor:
         """``task`` run on every batch (eval mode, no gradients), concatenated."""

@@ -16,13 +16,13 @@ from torch import Tensor
 
 from rnnkit.models.language_model import RecurrentState
 
-__all__ = ["Step", "next_token", "stream_tokens"]
+__all__ = ["Step", "check_sampling", "next_token", "stream_tokens"]
 
 Step = Callable[[Tensor, RecurrentState | None], tuple[Tensor, RecurrentState]]
 """A model read as ``(ids, state) -> (logits, state)``; ``state`` None means zeros."""
 
 
-def _check_sampling(temperature: float, top_k: int, top_p: float) -> None:
+def check_sampling(temperature: float, top_k: int, top_p: float) -> None:
     """Raise ValueError naming the sampling option out of its range."""
     if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not (
         temperature >= 0
@@ -69,7 +69,7 @@ def next_token(
         >>> next_token(logits, top_k=1, generator=torch.Generator().manual_seed(0)).tolist()
         [0, 2]
     """
-    _check_sampling(temperature, top_k, top_p)
+    check_sampling(temperature, top_k, top_p)
     if not isinstance(logits, Tensor) or logits.dim() != 2 or not logits.is_floating_point():
         found = (f"{tuple(logits.shape)} {logits.dtype}" if isinstance(logits, Tensor)
                  else type(logits).__name__)
@@ -136,7 +136,7 @@ def stream_tokens(
         >>> len(ids), 0 in ids
         (5, False)
     """
-    _check_sampling(temperature, top_k, top_p)
+    check_sampling(temperature, top_k, top_p)
     if (not isinstance(prompt, Tensor) or prompt.dim() != 1 or prompt.numel() < 1
             or prompt.is_floating_point()):
         found = (f"{tuple(prompt.shape)} {prompt.dtype}" if isinstance(prompt, Tensor)

@@ -8,6 +8,7 @@ A run directory holds::
     checkpoints/last.ckpt    the latest check (what --resume continues from)
     metrics.csv              Lightning's CSVLogger: losses, the family's metrics, learning rate
     plots/                   loss and metric curves (classify: the confusion matrix too)
+    samples.txt              lm: text generated after every epoch
     test_metrics.json        the family's test figures of best.ckpt; without test data, of the
                              validation split (``split`` says which)
 
@@ -175,7 +176,7 @@ def _fit_and_test(
     metric = None if monitor == "none" else monitor
     trainer = make_trainer(config, run_dir, budget=budget,
                            resume_epoch=None if saved is None else int(saved.get("epoch", -1)),
-                           callbacks=callbacks,
+                           callbacks=[*callbacks, *family.callbacks(config, run_dir)],
                            monitor=(metric, family.metrics.get(metric, "min")))
     with cpu_threads(config), interruptible(trainer, run_dir):
         trainer.fit(task, datamodule=dm, ckpt_path=str(last) if saved is not None else None,
