@@ -19,6 +19,7 @@ SOURCES: dict[str, str] = {
     "mnist": "rnnkit.data.mnist",
     "files": "rnnkit.data.sequences",
     "text": "rnnkit.data.text",
+    "corpus": "rnnkit.data.corpus",
 }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "TextFileError",
     "find_columns",
     "looks_like_text_table",
+    "not_utf8",
     "read_class_dirs",
     "read_class_files",
     "read_table",
@@ -76,9 +77,14 @@ def read_utf8(path: str | os.PathLike) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise TextFileError(f"{os.fspath(path)}: expected UTF-8 text, found the byte "
-                            f"0x{raw[err.start]:02x} at byte offset {err.start} (line {line}); "
-                            "convert the file to UTF-8 (e.g. iconv -f GBK -t UTF-8)") from None
+        raise not_utf8(path, raw[err.start], err.start, line) from None
+
+
+def not_utf8(path: str | os.PathLike, byte: int, offset: int, line: int) -> TextFileError:
+    """The error for a byte that is not UTF-8: the file, the byte, its offset and its line."""
+    return TextFileError(f"{os.fspath(path)}: expected UTF-8 text, found the byte 0x{byte:02x} "
+                         f"at byte offset {offset} (line {line}); convert the file to UTF-8 "
+                         "(e.g. iconv -f GBK -t UTF-8)")
 
 
 def _rows(path: str | os.PathLike, delimiter: str | None,
