@@ -56,3 +56,18 @@ def make_tiny_mnist(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
 def tiny_mnist(make_tiny_mnist: Callable[..., Path]) -> Path:
     """A directory of tiny MNIST IDX files: 120 training and 40 test images (read-only)."""
     return make_tiny_mnist()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tokenised corpora go to a temporary cache, never to the user's ~/.cache."""
+    import os
+
+    path = tmp_path_factory.mktemp("rnnkit_cache")
+    before = os.environ.get("RNNKIT_CACHE_DIR")
+    os.environ["RNNKIT_CACHE_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("RNNKIT_CACHE_DIR", None)
+    else:
+        os.environ["RNNKIT_CACHE_DIR"] = before

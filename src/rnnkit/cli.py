@@ -332,7 +332,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from rnnkit.runs.generate import load_sampler
     from rnnkit.runs.trainer import cpu_threads
 
-    sampler, config = load_sampler(args.target, _overrides(args))
+    sampler, config = load_sampler(args.target, args.overrides)
     generator = torch.Generator()
     if args.seed is None:
         generator.seed()

@@ -93,10 +93,21 @@ class CorpusConfig(DataSection):
 CONFIG = CorpusConfig
 
 
+# A language model a laptop trains in minutes: a 2-layer LSTM of 256 over 64-wide embeddings,
+# 600 steps of 64 streams x 128 tokens (about 5 epochs of Tiny Shakespeare; benchmarks/RESULTS.md).
+_DEFAULTS: dict[str, Any] = {
+    "model": {"cell": "lstm", "hidden_size": 256, "num_layers": 2, "embedding_dim": 64,
+              "dropout": 0.1, "output_dropout": 0.1},
+    "optim": {"name": "adamw", "lr": 3e-3, "weight_decay": 0.01, "schedule": "onecycle",
+              "pct_start": 0.1},
+    "trainer": {"steps": 600},
+}
+
+
 def defaults(family: str) -> dict[str, Any]:
     """The defaults of a run on a corpus, under whatever a config file or the command line
-    sets (none yet: the lm family's recipe fills them)."""
-    return {}
+    sets (a language model's: ``family`` is lm)."""
+    return _DEFAULTS if family == "lm" else {}
 
 
 def claims(path: str) -> bool:
