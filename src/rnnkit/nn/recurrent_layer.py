@@ -331,10 +331,11 @@ class RecurrentLayer(nn.Module):
 
         Runs ``forward``'s explicit path (each cell's :meth:`~rnnkit.nn.CellSpec.step`) on a
         sequence of length one, so every cell and every regularizer act exactly as they do
-        there; the work per step does not grow with the steps already taken. In training, the per-sequence masks (``input_dropout``,
-        ``recurrent_dropout``, ``weight_drop``) are drawn afresh at every call, since each call
-        is a sequence of its own; in evaluation stepping equals ``forward`` over the whole
-        sequence. A bidirectional layer reads the whole sequence, so it cannot be stepped.
+        there; the work per step does not grow with the steps already taken. In training, the
+        per-sequence masks (``input_dropout``, ``recurrent_dropout``, ``weight_drop``) are
+        drawn afresh at every call, since each call is a sequence of its own; in evaluation
+        stepping equals ``forward`` over the whole sequence. A bidirectional layer reads the
+        whole sequence, so it cannot be stepped.
 
         Inputs: ``input, hx=None``
             * **input**: ``(N, H_in)``, or ``(H_in,)`` for one unbatched step (``batch_first``
