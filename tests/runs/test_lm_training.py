@@ -167,3 +167,66 @@ def test_a_text_cannot_train_a_classifier(tmp_path, capsys):
                  str(tmp_path / "r"), *QUICK]) == 2
     err = capsys.readouterr().err
     assert "error:" in err
+
+
+def test_predict_points_a_language_model_to_generate(lm_run, capsys):
+    out, _ = lm_run
+    assert main(["predict", str(out), "--text", "the cat"]) == 2
+    assert "use rnnkit generate RUN --prompt TEXT" in capsys.readouterr().err
+
+
+def test_a_validation_file_replaces_the_split(tmp_path, capsys):
+    train, val = tmp_path / "train.txt", tmp_path / "val.txt"
+    train.write_text(little_text(200, seed=1), encoding="utf-8")
+    val.write_text(little_text(30, seed=2), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--text", str(train), "--val", str(val), "--out", str(out), *QUICK,
+                 "trainer.steps=5"]) == 0
+    metrics = json.loads((out / "test_metrics.json").read_text())
+    assert metrics["split"] == "val" and metrics["num_examples"] < len(val.read_text())
+    assert metrics["num_examples"] > 0.8 * len(val.read_text())
+
+
+@pytest.mark.parametrize("tokenizer", ["word", "subword"])
+def test_word_and_subword_models_train_and_generate_text(tmp_path, capsys, tokenizer):
+    path = tmp_path / "t.txt"
+    path.write_text(little_text(300, seed=4), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--text", str(path), "--out", str(out), *QUICK, "trainer.steps=40",
+                 f"data.tokenizer={tokenizer}", "data.subword_vocab=60", "data.bptt=8"]) == 0
+    metrics = json.loads((out / "test_metrics.json").read_text())
+    assert metrics["unit"] == "token" and "bits_per_token" in metrics
+    text = generate(out, capsys, "--prompt", "the cat", "--length", "20", "--seed", "0")
+    assert text.startswith("the cat") and len(text.split()) > 5
+    assert "<pad>" not in text and "<unk>" not in text
+
+
+def test_an_interrupted_language_model_resumes_to_the_same_weights(tmp_path):
+    import lightning.pytorch as pl
+    import torch
+
+    from rnnkit.config import load_config
+    from rnnkit.runs import read_checkpoint, resume_config, train
+    from rnnkit.runs.interrupt import RunInterrupted
+
+    class Interrupt(pl.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if trainer.current_epoch == 1 and batch_idx == 2:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "t.txt"
+    path.write_text(little_text(200, seed=5), encoding="utf-8")
+    overrides = ["data.name=corpus", f"data.train={path}", "task=lm", "trainer.epochs=2",
+                 "trainer.check_every=1", "model.hidden_size=16", "model.num_layers=2",
+                 "model.dropout=0.2", "data.bptt=16", "data.batch_size=4",
+                 "trainer.threads=1", "trainer.progress_bar=false"]
+    straight = train(load_config(None, [*overrides, f"out={tmp_path / 'a'}"]))
+    with pytest.raises(RunInterrupted):
+        train(load_config(None, [*overrides, f"out={tmp_path / 'b'}"]), callbacks=[Interrupt()])
+    resumed = train(resume_config(tmp_path / "b"), resume=True)
+    a = read_checkpoint(straight.run_dir / "checkpoints/last.ckpt")
+    b = read_checkpoint(resumed.run_dir / "checkpoints/last.ckpt")
+    assert a["global_step"] == b["global_step"]
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+    assert resumed.metrics["test_loss"] == straight.metrics["test_loss"]

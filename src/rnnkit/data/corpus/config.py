@@ -57,9 +57,15 @@ class CorpusConfig(DataSection):
                        "window to the next (truncated backpropagation through time)", min=2)
     batch_size: int | str = option("auto", "parallel streams per batch, or auto (at most 64, "
                                    "each stream at least 20 windows long)", min=1, auto=True)
-    random_offset: bool = option(True, "start every training epoch's windows at an offset in "
-                                 "[0, data.bptt) drawn from the seed and the epoch, so window "
-                                 "boundaries move between epochs")
+    random_offset: bool = option(True, "start every training pass's windows at an offset in "
+                                 "[0, data.bptt) drawn from the seed and the pass, so window "
+                                 "boundaries move between passes")
+    epoch_batches: int | str = option("auto", "at most this many batches a training epoch (a "
+                                      "run checks, validates and saves at epoch ends): a longer"
+                                      " pass over the text is cut into equal consecutive "
+                                      "epochs, the few batches left over dropped; auto: the "
+                                      "whole pass when it is at most 2000 batches, else 1000",
+                                      min=1, auto=True)
     cache_dir: str | None = option(None, "where the tokenised text is written once and reused "
                                    "(default: $RNNKIT_CACHE_DIR, else ~/.cache/rnnkit/corpus)")
     num_workers: int = option(0, "DataLoader worker processes (0 = load in the main process)",
@@ -97,7 +103,7 @@ CONFIG = CorpusConfig
 # 600 steps of 64 streams x 128 tokens (about 5 epochs of Tiny Shakespeare; benchmarks/RESULTS.md).
 _DEFAULTS: dict[str, Any] = {
     "model": {"cell": "lstm", "hidden_size": 256, "num_layers": 2, "embedding_dim": 64,
-              "dropout": 0.1, "output_dropout": 0.1},
+              "output_dropout": 0.1},
     "optim": {"name": "adamw", "lr": 3e-3, "weight_decay": 0.01, "schedule": "onecycle",
               "pct_start": 0.1},
     "trainer": {"steps": 600},
