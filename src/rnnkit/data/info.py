@@ -27,6 +27,10 @@ class DataInfo:
         num_train: training examples (a stream: training tokens).
         stream: the data are one long token stream whose targets are the next tokens (a
             language model's data), not examples with labels.
+        step_labels: every step has a label of its own (tagging); ``class_names`` are the tags.
+        features: vocabularies of token features beyond the tokens, by name, each in id order
+            with ``<pad>`` (0) and ``<unk>`` (1) first: ``"chars"`` (the characters of words,
+            for a character-level word encoder), ``"bigrams"`` (character bigrams).
         state: what the source needs to read new data as it read the training data (its
             standardizer, tokenizer, split, file digests), as plain values.
     """
@@ -40,14 +44,18 @@ class DataInfo:
     max_length: int = 0
     num_train: int = 0
     stream: bool = False
+    step_labels: bool = False
+    features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     state: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def targets(self) -> str:
-        """``"classes"`` (class labels), ``"values"`` (numeric targets) or ``"next_tokens"``
-        (a stream)."""
+        """``"classes"`` (class labels), ``"values"`` (numeric targets), ``"tags"`` (a class
+        label for every step) or ``"next_tokens"`` (a stream)."""
         if self.stream:
             return "next_tokens"
+        if self.step_labels:
+            return "tags"
         return "classes" if self.class_names else "values"
 
     @property
@@ -63,6 +71,7 @@ class DataInfo:
         d = dataclasses.asdict(self)
         d["vocabulary"], d["class_names"] = list(self.vocabulary), list(self.class_names)
         d["state"] = dict(self.state)
+        d["features"] = {k: list(v) for k, v in self.features.items()}
         return d
 
     @classmethod
@@ -74,4 +83,6 @@ class DataInfo:
         values = dict(data)
         for key in ("vocabulary", "class_names"):
             values[key] = tuple(str(v) for v in values.get(key) or ())
+        values["features"] = {str(k): tuple(str(t) for t in v)
+                              for k, v in (values.get("features") or {}).items()}
         return cls(**values)
