@@ -216,3 +216,46 @@ def test_the_source_is_registered_and_never_detected(corpus_config, tmp_path):
     with pytest.raises(ConfigError, match="pass a test file with --test FILE"):
         get_source("corpus").datamodule(config, seed=0, family="lm", purpose="evaluate",
                                         state=state)
+
+
+def test_a_long_pass_is_cut_into_equal_epochs(corpus_config):
+    text = sample_text(6000)
+    whole = read(corpus_config(text, bptt=8, batch_size=4))
+    dm = read(corpus_config(text, bptt=8, batch_size=4, epoch_batches=40))
+    pass_length = len(whole.train_dataloader())
+    chunks = -(-pass_length // 40)
+    assert pass_length > 80 and whole.resolved()["epoch_batches"] == pass_length
+    assert dm.resolved()["epoch_batches"] == 40
+    length = pass_length // chunks
+    left = pass_length - chunks * length
+    dropped = f"; the last {left:,} of a pass are dropped" if left else ""
+    assert dm.notes[-1] == (f"an epoch is {length:,} of the {pass_length:,} batches of a pass "
+                            f"over the text (data.epoch_batches); {chunks} epochs make one "
+                            f"pass{dropped}")
+    unchunked, chunked = whole.train_dataloader(), dm.train_dataloader()
+    for p in range(2):
+        unchunked.sampler.set_epoch(p)
+        expected = [x.numpy() for x, _ in unchunked][: chunks * length]
+        found = []
+        for epoch in range(p * chunks, (p + 1) * chunks):
+            chunked.sampler.set_epoch(epoch)
+            assert len(chunked) == length
+            found += [x.numpy() for x, _ in chunked]
+        assert len(found) == len(expected)
+        for a, b in zip(found, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert len(dm.val_dataloader()) == len(whole.val_dataloader())  # the whole validation part
+    assert "epoch_batches" not in dm.data_state()
+
+
+def test_auto_epochs_are_a_whole_pass_up_to_2000_batches(corpus_config):
+    small = read(corpus_config(sample_text(), bptt=16))
+    assert small.resolved()["epoch_batches"] == len(small.train_dataloader())
+    assert not any(note.startswith("an epoch is") for note in small.notes)
+    big = read(corpus_config(sample_text(5000), bptt=2, batch_size=1, val_fraction=0.0))
+    pass_length = big.split_tokens("train").size // 2 - 1
+    assert pass_length > 2000 and big.resolved()["epoch_batches"] == 1000
+    chunks = -(-pass_length // 1000)
+    assert len(big.train_dataloader()) == pass_length // chunks
+    assert big.notes[-1].startswith(f"an epoch is {pass_length // chunks:,} of the "
+                                    f"{pass_length:,} batches")

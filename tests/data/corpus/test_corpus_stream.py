@@ -105,3 +105,47 @@ def test_bad_windows_are_refused(ids):
 
 def test_token_dtype():
     assert token_dtype(65_535) == np.uint16 and token_dtype(65_536) == np.uint32
+
+
+def test_the_epochs_of_a_pass_are_consecutive_chunks_of_it():
+    s, w, seed = 1000, 7, 5
+    whole = WindowSampler(s, w, random_offset=True, seed=seed)
+    chunked = WindowSampler(s, w, random_offset=True, seed=seed, epoch_windows=30)
+    assert whole.pass_windows == chunked.pass_windows == 141
+    assert chunked.chunks == 5 and len(chunked) == 28  # 141 // 5; the last 1 window dropped
+    for p in range(4):
+        whole.set_epoch(p)
+        starts = []
+        for e in range(p * 5, (p + 1) * 5):
+            chunked.set_epoch(e)
+            assert len(list(chunked)) == len(chunked) == 28
+            starts += list(chunked)
+        assert starts == list(whole)[: 5 * 28]  # contiguous across every chunk boundary
+    offsets = []
+    for e in range(20):
+        chunked.set_epoch(e)
+        offsets.append(chunked.offset)
+    assert all(len(set(offsets[p * 5 : (p + 1) * 5])) == 1 for p in range(4))
+    assert len(set(offsets[::5])) > 1  # a new offset each pass
+
+
+def test_an_epoch_of_at_least_a_pass_is_the_pass(ids):
+    values, _ = ids
+    for most in (None, 24, 1000):
+        loader = window_loader(values, 4, 10, epoch_windows=most)
+        assert len(loader) == 24 and loader.sampler.chunks == 1
+    with pytest.raises(ValueError, match="epoch_windows must be >= 1"):
+        WindowSampler(200, 16, epoch_windows=0)
+
+
+def test_an_iterator_made_before_set_epoch_reads_that_epoch(ids):
+    # A resumed Lightning run makes the loader's iterator first, then sets the epoch.
+    loader = window_loader(ids[0], 4, 10, random_offset=True, seed=2, epoch_windows=8)
+    for epoch in (1, 4):
+        loader.sampler.set_epoch(epoch)
+        expected = [x.numpy() for x, _ in loader]
+        loader.sampler.set_epoch(0)
+        early = iter(loader)
+        loader.sampler.set_epoch(epoch)
+        for (x, _), want in zip(early, expected, strict=True):
+            np.testing.assert_array_equal(x.numpy(), want)

@@ -16,7 +16,7 @@ from rnnkit.data.corpus.encode import (
     char_offset,
     scan_text,
 )
-from rnnkit.data.corpus.stream import TokenFile, WindowDataset, window_loader
+from rnnkit.data.corpus.stream import TokenFile, WindowDataset, WindowSampler, window_loader
 from rnnkit.data.info import DataInfo
 from rnnkit.data.source import PredictData, PredictInputs, SourceDataModule
 from rnnkit.data.text.tokenize import Tokenizer
@@ -26,6 +26,8 @@ __all__ = ["CorpusDataModule"]
 
 MAX_STREAMS = 64  # data.batch_size=auto: at most this many parallel streams
 MIN_WINDOWS = 20  # ... each at least this many windows long
+WHOLE_PASS_BATCHES = 2000  # data.epoch_batches=auto: an epoch is a whole pass up to this long
+EPOCH_BATCHES = 1000  # ... else at most this many batches
 _SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 
 
@@ -52,6 +54,12 @@ class CorpusDataModule(SourceDataModule):
     ``min(N, T // (W + 1))`` streams (at least 1) and windows of at most ``T // N - 1`` steps,
     so a short text still gives one batch.
 
+    A training epoch is at most ``data.epoch_batches`` batches (auto: the whole pass when it
+    is at most 2000 batches, else 1000): a longer pass is cut into C equal, consecutive
+    epochs, its last few batches dropped, and epoch e reads part ``e % C`` of pass ``e // C``
+    (:class:`~rnnkit.data.corpus.stream.WindowSampler`), so a run on a large text still checks
+    and saves every ~1000 steps. Validation and test always read their whole text.
+
     Attributes:
         tokenizer: the :class:`~rnnkit.data.text.tokenize.Tokenizer` (after :meth:`setup`).
         vocabulary: the :class:`~rnnkit.data.text.vocab.Vocabulary` (after :meth:`setup`).
@@ -72,6 +80,7 @@ class CorpusDataModule(SourceDataModule):
         batch = config.batch_size if isinstance(config.batch_size, int) \
             else self.state.get("batch_size", "auto")
         self.batch_size: int | str = batch
+        self.epoch_batches: int | str = config.epoch_batches
         self.val_fraction = 0.0 if config.val is not None else config.val_fraction
         self.files: dict[str, TokenFile] = {}
         self.digests: dict[str, str] = {}  # SHA-256 of each file read, by split
@@ -131,6 +140,7 @@ class CorpusDataModule(SourceDataModule):
                              f"training window needs data.bptt + 1 = {c.bptt + 1} (use a longer"
                              " text or a smaller --set data.bptt=...)")
         self._resolve_batch_size(count)
+        self._resolve_epoch_batches(count)
         if end < train.size:
             self._encode("val", train, end, train.size)
         elif c.val is not None:
@@ -148,6 +158,24 @@ class CorpusDataModule(SourceDataModule):
             raise ValueError(f"data.batch_size={self.batch_size} is more parallel streams than "
                              f"the {count:,} training tokens hold: each needs data.bptt + 1 = "
                              f"{W + 1}, so at most {most} (--set data.batch_size={most})")
+
+    def _train_sampler(self, count: int, epoch_windows: int | None = None) -> WindowSampler:
+        c = self.config
+        return WindowSampler(count // int(self.batch_size), c.bptt,
+                             random_offset=c.random_offset, seed=self.seed,
+                             epoch_windows=epoch_windows)
+
+    def _resolve_epoch_batches(self, count: int) -> None:
+        total = self._train_sampler(count).pass_windows
+        if self.epoch_batches == "auto":
+            self.epoch_batches = total if total <= WHOLE_PASS_BATCHES else EPOCH_BATCHES
+        sampler = self._train_sampler(count, int(self.epoch_batches))
+        if sampler.chunks > 1:
+            left = total - sampler.chunks * sampler.windows
+            dropped = f"; the last {left:,} of a pass are dropped" if left else ""
+            self.notes.append(f"an epoch is {sampler.windows:,} of the {total:,} batches of a "
+                              f"pass over the text (data.epoch_batches); {sampler.chunks:,} "
+                              f"epochs make one pass{dropped}")
 
     def _load_evaluate(self) -> None:
         c = self.config
@@ -186,7 +214,8 @@ class CorpusDataModule(SourceDataModule):
         return self.files[split].array()
 
     def resolved(self) -> dict[str, Any]:
-        return {"batch_size": self.batch_size, "val_fraction": float(self.val_fraction)}
+        return {"batch_size": self.batch_size, "epoch_batches": self.epoch_batches,
+                "val_fraction": float(self.val_fraction)}
 
     def data_state(self) -> dict[str, Any]:
         """What reading the text again as it was read needs (plain values)."""
@@ -217,7 +246,7 @@ class CorpusDataModule(SourceDataModule):
         c = self.config
         return window_loader(self.split_tokens("train"), int(self.batch_size), c.bptt,
                              random_offset=c.random_offset, seed=self.seed,
-                             num_workers=c.num_workers)
+                             epoch_windows=int(self.epoch_batches), num_workers=c.num_workers)
 
     def _eval_loader(self, split: str) -> Any:
         tokens = self.split_tokens(split)

@@ -6,6 +6,10 @@ i of every column: row j covers tokens ``[j*S + off + i*W, j*S + off + (i+1)*W]`
 tokens; x the first W, y the last W). Batch i + 1 continues batch i in every row, so a hidden
 state carried from batch to batch is exact truncated backpropagation through time. The last,
 partial window of a column is dropped.
+
+A pass over a long text is many batches; a training epoch may be one of C equal, consecutive
+chunks of a pass (:class:`WindowSampler` ``epoch_windows``): epoch e reads chunk ``e % C`` of
+pass ``e // C``, whose offset is drawn once per pass, so chunk c + 1 continues chunk c.
 """
 
 from __future__ import annotations
@@ -102,49 +106,75 @@ class WindowSampler(Sampler[int]):
     Args:
         column_length: S, the tokens of each column.
         bptt: W, the steps per window.
-        random_offset: draw ``off`` for each epoch from ``(seed, epoch)``, in [0, W) (when a
+        random_offset: draw ``off`` for each pass from ``(seed, pass)``, in [0, W) (when a
             column holds fewer than 2W tokens, in [0, S - 1 - W]); else ``off`` is 0.
         seed: the seed of the offsets.
+        epoch_windows: at most this many windows an epoch (None: a whole pass). A pass of P
+            windows is then cut into ``C = ceil(P / epoch_windows)`` chunks of ``P // C``
+            windows (the last ``P % C`` windows of a pass are dropped); epoch e reads chunk
+            ``e % C`` of pass ``e // C``, and chunk c + 1 starts where chunk c stopped.
 
-    ``len()`` is the same every epoch: ``(S - 1) // W`` windows at offset 0; with random
-    offsets ``(S - W) // W`` (at least 1), so that every offset leaves room for all of them.
-    Lightning calls :meth:`set_epoch` at the start of every epoch.
+    ``len()`` is the same every epoch: a pass holds ``(S - 1) // W`` windows at offset 0; with
+    random offsets ``(S - W) // W`` (at least 1), so that every offset leaves room for all of
+    them; a chunk ``P // C``. Lightning calls :meth:`set_epoch` at the start of every epoch
+    (an iterator made before it reads the epoch set last).
+
+    Attributes:
+        pass_windows: P, the windows of a pass.
+        chunks: C, the epochs of a pass.
+        windows: the windows of an epoch, ``P // C``.
+
+    Example:
+        >>> sampler = WindowSampler(1001, 10, epoch_windows=40)  # 100 windows: 3 chunks of 33
+        >>> sampler.set_epoch(1)
+        >>> len(sampler), list(sampler)[:2]
+        (33, [330, 340])
     """
 
     def __init__(self, column_length: int, bptt: int, *, random_offset: bool = False,
-                 seed: int = 0) -> None:
+                 seed: int = 0, epoch_windows: int | None = None) -> None:
         if column_length < bptt + 1:
             raise ValueError(f"a column of {column_length} tokens holds no window of bptt + 1 "
                              f"= {bptt + 1}")
+        if epoch_windows is not None and epoch_windows < 1:
+            raise ValueError(f"epoch_windows must be >= 1, found {epoch_windows}")
         self.column_length, self.bptt = int(column_length), int(bptt)
         self.random_offset, self.seed, self.epoch = bool(random_offset), int(seed), 0
         S, W = self.column_length, self.bptt
-        self.windows = max(1, (S - W) // W) if random_offset else (S - 1) // W
-        self.max_offset = min(W - 1, S - 1 - self.windows * W) if random_offset else 0
+        self.pass_windows = max(1, (S - W) // W) if random_offset else (S - 1) // W
+        self.max_offset = min(W - 1, S - 1 - self.pass_windows * W) if random_offset else 0
+        most = self.pass_windows if epoch_windows is None else int(epoch_windows)
+        self.chunks = -(-self.pass_windows // most)  # ceil
+        self.windows = self.pass_windows // self.chunks
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
     @property
     def offset(self) -> int:
-        """This epoch's ``off``."""
+        """This epoch's pass's ``off``."""
         if not self.max_offset:
             return 0
-        return int(np.random.default_rng([self.seed, self.epoch]).integers(self.max_offset + 1))
+        rng = np.random.default_rng([self.seed, self.epoch // self.chunks])
+        return int(rng.integers(self.max_offset + 1))
 
     def __iter__(self) -> Iterator[int]:
-        off = self.offset
-        return iter(range(off, off + self.windows * self.bptt, self.bptt))
+        # A generator: the epoch is read at the first window, not at iter(). Lightning creates
+        # the loader's iterator before it calls set_epoch when a run resumes.
+        first = self.offset + (self.epoch % self.chunks) * self.windows * self.bptt
+        yield from range(first, first + self.windows * self.bptt, self.bptt)
 
     def __len__(self) -> int:
         return self.windows
 
 
 def window_loader(tokens: np.ndarray, batch_size: int, bptt: int, *,
-                  random_offset: bool = False, seed: int = 0, num_workers: int = 0) -> DataLoader:
+                  random_offset: bool = False, seed: int = 0, epoch_windows: int | None = None,
+                  num_workers: int = 0) -> DataLoader:
     """A DataLoader of the batches ``(x (N, W), y (N, W))`` of ``tokens`` in N columns, in
     order (:class:`WindowDataset`, :class:`WindowSampler`)."""
     dataset = WindowDataset(tokens, batch_size, bptt)
-    sampler = WindowSampler(dataset.column_length, bptt, random_offset=random_offset, seed=seed)
+    sampler = WindowSampler(dataset.column_length, bptt, random_offset=random_offset, seed=seed,
+                            epoch_windows=epoch_windows)
     return DataLoader(dataset, batch_size=None, sampler=sampler, num_workers=num_workers,
                       persistent_workers=num_workers > 0)
