@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import field
 from typing import Any, ClassVar, Union
 
-__all__ = ["ConfigError", "Section", "build_section", "option"]
+__all__ = ["ConfigError", "Section", "build_section", "check_layer_dropout", "option"]
 
 
 class ConfigError(ValueError):
@@ -30,6 +30,15 @@ def option(default: Any, help: str, *, choices: tuple | None = None, min: float 
     meta = {"help": help, "choices": choices, "min": min, "max": max,
             "min_exclusive": min_exclusive, "auto": auto}
     return field(default=default, metadata=meta)
+
+
+def check_layer_dropout(dropout: float, num_layers: int, instead: str) -> None:
+    """``model.dropout`` acts between stacked recurrent layers: with one layer it would do
+    nothing, so it is an error that names ``instead``, the option that does act there."""
+    if dropout > 0 and num_layers < 2:
+        raise ConfigError(f"model.dropout={dropout} acts between recurrent layers, so it needs "
+                          f"model.num_layers >= 2 (got {num_layers}); use {instead} for a "
+                          "single layer")
 
 
 class Section:

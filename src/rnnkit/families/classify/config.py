@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnkit.config.section import ConfigError, Section, option
+from rnnkit.config.section import ConfigError, Section, check_layer_dropout, option
 from rnnkit.nn import LAYERS
 
 __all__ = ["CONFIG", "SequenceModelConfig"]
@@ -74,12 +74,7 @@ class SequenceModelConfig(Section):
             raise ConfigError(
                 f"model.recurrent_max_abs bounds IndRNN's recurrent weights; cell is {self.cell}"
             )
-        if self.dropout > 0 and self.num_layers < 2:
-            raise ConfigError(
-                f"model.dropout={self.dropout} acts between recurrent layers, so it needs "
-                f"model.num_layers >= 2 (got {self.num_layers}); use model.head_dropout for "
-                "a single layer"
-            )
+        check_layer_dropout(self.dropout, self.num_layers, "model.head_dropout")
 
 
 CONFIG = SequenceModelConfig

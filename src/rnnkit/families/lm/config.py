@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rnnkit.config.section import ConfigError, Section, option
+from rnnkit.config.section import Section, check_layer_dropout, option
 from rnnkit.nn import LAYERS
 
 __all__ = ["CONFIG", "LanguageModelConfig"]
@@ -41,11 +41,7 @@ class LanguageModelConfig(Section):
                                    "projection", min=0.0, max=0.99)
 
     def _check(self) -> None:
-        if self.dropout > 0 and self.num_layers < 2:
-            raise ConfigError(
-                f"model.dropout={self.dropout} acts between recurrent layers, so it needs "
-                f"model.num_layers >= 2 (got {self.num_layers}); use model.output_dropout for "
-                "a single layer")
+        check_layer_dropout(self.dropout, self.num_layers, "model.output_dropout")
 
     def embedding_size(self) -> int:
         """E: ``embedding_dim``, or ``hidden_size`` for ``auto``."""
