@@ -20,12 +20,13 @@ SOURCES: dict[str, str] = {
     "files": "rnnkit.data.sequences",
     "text": "rnnkit.data.text",
     "corpus": "rnnkit.data.corpus",
+    "tagged": "rnnkit.data.tagged",
 }
 
 
 # The sources ``rnnkit train --train PATH`` chooses among, the most particular first: each
 # one's config module has ``claims(path) -> bool``.
-FILE_SOURCES = ("text", "files")
+FILE_SOURCES = ("tagged", "text", "files")
 
 
 def detect_source(path: str) -> str:
