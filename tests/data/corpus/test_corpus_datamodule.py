@@ -228,7 +228,7 @@ def test_a_long_pass_is_cut_into_equal_epochs(corpus_config):
     assert dm.resolved()["epoch_batches"] == 40
     length = pass_length // chunks
     left = pass_length - chunks * length
-    dropped = f"; the last {left:,} of a pass are dropped" if left else ""
+    dropped = f" (its last {'batch' if left == 1 else f'{left} batches'} dropped)" if left else ""
     assert dm.notes[-1] == (f"an epoch is {length:,} of the {pass_length:,} batches of a pass "
                             f"over the text (data.epoch_batches); {chunks} epochs make one "
                             f"pass{dropped}")

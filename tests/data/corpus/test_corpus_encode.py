@@ -1,11 +1,20 @@
-"""Reading a long text in blocks: exact text, safe cuts, and the errors that name the place."""
+"""Reading a long text in blocks: exact text, safe cuts, the errors that name the place, and
+the cached vocabulary and ids, those of the tokenizer and Vocabulary.build."""
 
+import numpy as np
 import pytest
 
 from rnnkit.data.corpus import encode
-from rnnkit.data.corpus.encode import char_offset, read_blocks, scan_text
+from rnnkit.data.corpus.encode import (
+    cached_tokens,
+    cached_vocabulary,
+    char_offset,
+    read_blocks,
+    scan_text,
+)
 from rnnkit.data.text.readers import TextFileError
 from rnnkit.data.text.tokenize import Tokenizer
+from rnnkit.data.text.vocab import UNK_ID, Vocabulary
 
 
 @pytest.fixture
@@ -63,3 +72,27 @@ def test_an_empty_text_is_refused(tmp_path):
         path.write_bytes(raw)
         with pytest.raises(TextFileError, match="empty.txt: the text is empty"):
             scan_text(path)
+
+
+@pytest.mark.parametrize("kind", ["char", "word"])
+@pytest.mark.parametrize(("lowercase", "min_count", "max_vocab"),
+                         [(False, 1, 0), (True, 2, 0), (False, 1, 12)])
+def test_cached_ids_are_the_tokenizers_and_the_vocabularys(tmp_path, small_blocks, mixed_text,
+                                                           kind, lowercase, min_count,
+                                                           max_vocab):
+    text = mixed_text * 3 + "İstanbul ΣΑΣ Straße K <unk> 😀😀\n"
+    path = tmp_path / "a.txt"
+    path.write_bytes(text.encode())
+    scan = scan_text(path)
+    train_end = char_offset(scan, len(mixed_text) * 2)  # the rest holds unknown tokens
+    tokenizer = Tokenizer(kind, lowercase=lowercase, keep_whitespace=True)
+    tokenizer, vocabulary = cached_vocabulary(scan, 0, train_end, tokenizer, subword_vocab=0,
+                                              min_count=min_count, max_vocab=max_vocab,
+                                              directory=tmp_path / "cache")
+    expected = Vocabulary.build([tokenizer(mixed_text * 2)], min_count=min_count,
+                                max_size=max_vocab)
+    assert vocabulary.tokens == expected.tokens
+    tokens = cached_tokens(scan, 0, scan.size, tokenizer, vocabulary, tmp_path / "cache")
+    ids = [vocabulary.index.get(t, UNK_ID) for t in tokenizer(text)]
+    np.testing.assert_array_equal(tokens.array(), ids)
+    assert tokens.unknown == ids.count(UNK_ID) > 0

@@ -172,7 +172,8 @@ class CorpusDataModule(SourceDataModule):
         sampler = self._train_sampler(count, int(self.epoch_batches))
         if sampler.chunks > 1:
             left = total - sampler.chunks * sampler.windows
-            dropped = f"; the last {left:,} of a pass are dropped" if left else ""
+            last = "batch" if left == 1 else f"{left:,} batches"
+            dropped = f" (its last {last} dropped)" if left else ""
             self.notes.append(f"an epoch is {sampler.windows:,} of the {total:,} batches of a "
                               f"pass over the text (data.epoch_batches); {sampler.chunks:,} "
                               f"epochs make one pass{dropped}")

@@ -16,6 +16,11 @@ holds, for a part of a text:
 
 Every file is written under a temporary name in the cache and renamed into place, so a file
 present is complete; it is reused while its size matches its ``.json``.
+
+The char tokenizer keeping whitespace (the corpus source's) reads a block as its code points
+(one NumPy array) and counts and looks them up in tables indexed by code point: the same
+tokens and ids as the tokenizer's list of characters, about 30 times faster (42 M against
+1.5 M characters/s, benchmarks/corpus_scale.py).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import json
 import os
 import re
 import tempfile
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
@@ -38,7 +43,7 @@ import numpy as np
 from rnnkit.data.choices import file_digest
 from rnnkit.data.corpus.stream import TokenFile, token_dtype
 from rnnkit.data.text.readers import TextFileError, not_utf8
-from rnnkit.data.text.tokenize import Tokenizer
+from rnnkit.data.text.tokenize import PAD, UNK, Tokenizer
 from rnnkit.data.text.vocab import UNK_ID, Vocabulary
 
 __all__ = ["BLOCK_BYTES", "TextScan", "cache_dir", "cached_tokens", "cached_vocabulary",
@@ -49,6 +54,7 @@ _BOM = codecs.BOM_UTF8
 # A safe place to cut a block for the word and byte-level BPE tokenizers: before a single
 # whitespace character between two others (no token or BPE pre-token spans it).
 _CUT = re.compile(r"\S(?=\s\S)")
+_CODE_POINTS = 0x110000
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,42 @@ def _blocks_of(tokenizer: Tokenizer, scan: TextScan, start: int,
     return lambda: read_blocks(scan.path, start, end, cut=cut)
 
 
+def _code_points(tokenizer: Tokenizer, block: str) -> np.ndarray | None:
+    """``tokenizer(block)`` as code points, (L,) uint32, when its tokens are the block's
+    characters (the char tokenizer keeping whitespace); else None."""
+    if tokenizer.kind != "char" or not tokenizer.keep_whitespace:
+        return None
+    text = block.lower() if tokenizer.lowercase else block  # as Tokenizer.__call__: list(text)
+    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4")  # no surrogates: read as UTF-8
+
+
+def _count_tokens(blocks: Iterable[str], tokenizer: Tokenizer) -> Counter[str]:
+    """How many times each token of ``blocks`` occurs."""
+    counts: Counter[str] = Counter()
+    chars = np.zeros(_CODE_POINTS, dtype=np.int64) if tokenizer.kind == "char" else None
+    for block in blocks:
+        codes = _code_points(tokenizer, block)
+        if codes is None:
+            counts.update(tokenizer(block))
+        else:
+            chars += np.bincount(codes, minlength=_CODE_POINTS)  # type: ignore[operator]
+    if chars is not None:
+        counts.update({chr(c): int(chars[c]) for c in np.flatnonzero(chars)})
+    return counts
+
+
+def _ranked(counts: Counter[str], min_count: int, max_size: int) -> Vocabulary:
+    """:meth:`Vocabulary.build` of the tokens counted in ``counts``: those seen ``min_count``
+    times, the most frequent first (ties in alphabetical order), ``max_size`` in all."""
+    for special in (PAD, UNK):
+        counts.pop(special, None)
+    kept = sorted((t for t, c in counts.items() if c >= min_count),
+                  key=lambda t: (-counts[t], t))
+    if max_size:
+        kept = kept[: max(0, max_size - 2)]
+    return Vocabulary([PAD, UNK, *kept])
+
+
 def cached_vocabulary(scan: TextScan, start: int, end: int, tokenizer: Tokenizer, *,
                       subword_vocab: int, min_count: int, max_vocab: int,
                       directory: Path) -> tuple[Tokenizer, Vocabulary]:
@@ -214,8 +256,7 @@ def cached_vocabulary(scan: TextScan, start: int, end: int, tokenizer: Tokenizer
         return Tokenizer.from_state(saved["tokenizer"]), Vocabulary(saved["vocabulary"])
     blocks = _blocks_of(tokenizer, scan, start, end)
     tokenizer.fit(blocks(), subword_vocab, min_count)
-    vocabulary = Vocabulary.build((tokenizer(b) for b in blocks()), min_count=min_count,
-                                  max_size=max_vocab)
+    vocabulary = _ranked(_count_tokens(blocks(), tokenizer), min_count, max_vocab)
     saved = {"source": scan.path, "tokenizer": tokenizer.state(),
              "vocabulary": vocabulary.tokens}
     _write_atomic(path, lambda f: f.write(json.dumps(saved).encode("utf-8")))
@@ -226,10 +267,18 @@ def _write_ids(blocks: Iterable[str], tokenizer: Tokenizer, vocabulary: Vocabula
                dtype: np.dtype, f: IO[bytes]) -> tuple[int, int]:
     """Write the ids of ``blocks``' tokens to ``f``; ``(tokens, unknown tokens)``."""
     get = vocabulary.index.get
+    table = np.full(_CODE_POINTS, UNK_ID, dtype=dtype)  # a character's id, by code point
+    for token, i in vocabulary.index.items():
+        if len(token) == 1:
+            table[ord(token)] = i
     count = unknown = 0
     for block in blocks:
-        tokens = tokenizer(block)
-        ids = np.fromiter(map(get, tokens, repeat(UNK_ID)), dtype=dtype, count=len(tokens))
+        codes = _code_points(tokenizer, block)
+        if codes is not None:
+            ids = table[codes]
+        else:
+            tokens = tokenizer(block)
+            ids = np.fromiter(map(get, tokens, repeat(UNK_ID)), dtype=dtype, count=len(tokens))
         f.write(ids.tobytes())
         count, unknown = count + len(ids), unknown + int(np.count_nonzero(ids == UNK_ID))
     return count, unknown
