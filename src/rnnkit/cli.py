@@ -301,6 +301,15 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     result = predict(args.target, inputs, overrides=_overrides(args))
     for note in result.notes:
         print(f"rnnkit predict: {note}", file=sys.stderr)
+    if result.text is not None:  # the inputs' own layout (tagged sentences)
+        if not args.output:
+            print(result.text, end="")
+            return 0
+        from rnnkit.atomic import write_text_atomic
+
+        write_text_atomic(args.output, result.text)
+        print(f"{len(result)} predictions written to {args.output}")
+        return 0
     if args.data is not None and not args.output:
         print(result.to_csv(), end="")
         return 0

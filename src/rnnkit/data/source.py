@@ -39,13 +39,16 @@ class PredictInputs:
 
 @dataclass
 class PredictData:
-    """The examples to predict: a loader in order, and the columns that say which example
-    each row is (``index``, ``id``, ``image``, ``text``) and what label it holds, if any."""
+    """The examples to predict: a loader in order, the columns that say which example each
+    row is (``index``, ``id``, ``image``, ``text``, ``tokens``) and what label it holds, if any,
+    and the layout they came in when predictions can be written back in it (``"conll"``,
+    ``"slash"``, ``"text"``; empty: a CSV of predictions)."""
 
     loader: Any
     keys: dict[str, list[Any]]
     labels: dict[str, list[Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    format: str = ""
 
 
 class SourceDataModule(L.LightningDataModule):

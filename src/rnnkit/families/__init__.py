@@ -6,6 +6,7 @@ its model and LightningModule from a :class:`~rnnkit.data.info.DataInfo`.
 
 * ``classify``: many-to-one, a class per sequence.
 * ``regress``: many-to-one, a number per sequence (classify's numeric-target variant).
+* ``tag``: many-to-many, a label for every step (data.name=tagged).
 * ``lm``: one-to-many, a language model of one long text (data.name=corpus), and generation.
 """
 
@@ -22,6 +23,7 @@ FAMILIES: dict[str, str] = {
     "classify": "rnnkit.families.classify",
     "regress": "rnnkit.families.regress",
     "lm": "rnnkit.families.lm",
+    "tag": "rnnkit.families.tag",
 }
 
 

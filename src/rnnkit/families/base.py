@@ -129,6 +129,12 @@ class TaskFamily:
         """Prediction columns (name -> one value per example) for ``batches`` in order."""
         raise NotImplementedError
 
+    def render(self, task: FamilyTask, outputs: Mapping[str, list[Any]],
+               data: Any) -> str | None:
+        """The predictions ``outputs`` of ``data`` (a :class:`~rnnkit.data.source.PredictData`)
+        written in the inputs' own layout, or None to write them as CSV (the default)."""
+        return None
+
     def summary(self, metrics: Mapping[str, Any], split: str) -> str:
         """The test figures as words: ``test accuracy 97.50%``."""
         raise NotImplementedError

@@ -30,10 +30,13 @@ class Predictions:
             ``probability``, one ``prob_<class>`` per class; regress: ``predicted``), then the
             label the input held (``label`` or ``target``), if any.
         notes: what reading the inputs noticed (unknown tokens, truncated texts).
+        text: the predictions written in the inputs' own layout (tagged sentences with the
+            predicted tags), or None: they are written as CSV.
     """
 
     columns: dict[str, list[Any]]
     notes: list[str] = field(default_factory=list)
+    text: str | None = None
 
     def __len__(self) -> int:
         return len(next(iter(self.columns.values()), []))
@@ -84,4 +87,5 @@ def predict(
     data = dm.predict_data()
     with cpu_threads(config):
         outputs = run.family.predict(run.task, data.loader)
-    return Predictions({**data.keys, **outputs, **data.labels}, data.notes)
+    return Predictions({**data.keys, **outputs, **data.labels}, data.notes,
+                       run.family.render(run.task, outputs, data))

@@ -12,7 +12,7 @@ from rnnkit.data.tagged.readers import (
     write_conll,
     write_slash,
 )
-from rnnkit.data.tagged.tagset import SCHEMES, tag_order, tag_scheme
+from rnnkit.models.tag_schemes import SCHEMES, tag_order, tag_scheme
 
 __all__ = [
     "SCHEMES",

@@ -106,10 +106,22 @@ class TaggedConfig(DataSection):
 CONFIG = TaggedConfig
 
 
+# A BiLSTM-CRF (Huang et al. 2015; Lample et al. 2016): one bidirectional layer of 128 per
+# direction over the token features, dropout on both sides of it, a CRF over the tags.
+_DEFAULTS: dict[str, Any] = {
+    "model": {"cell": "lstm", "hidden_size": 128, "num_layers": 1, "bidirectional": True,
+              "embedding_dim": 100, "feature_dropout": 0.25, "output_dropout": 0.25,
+              "crf": True},
+    "optim": {"name": "adamw", "lr": 3e-3, "weight_decay": 0.01, "schedule": "onecycle",
+              "pct_start": 0.1},
+    "trainer": {"steps": 1500},
+}
+
+
 def defaults(family: str) -> dict[str, Any]:
     """The defaults of a run on tagged sentences, under whatever a config file or the command
-    line sets (none yet: the tag family's own)."""
-    return {}
+    line sets (the tag family's: a BiLSTM-CRF)."""
+    return _DEFAULTS if family == "tag" else {}
 
 
 def claims(path: str) -> bool:

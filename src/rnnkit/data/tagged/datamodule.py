@@ -29,9 +29,10 @@ from rnnkit.data.tagged.readers import (
     detect_format,
     read_tagged,
 )
-from rnnkit.data.tagged.tagset import tag_order, tag_scheme, tags_note
+from rnnkit.data.tagged.tagset import tags_note
 from rnnkit.data.text.datamodule import hash_fraction
 from rnnkit.data.text.vocab import UNK_ID, Vocabulary
+from rnnkit.models.tag_schemes import tag_order, tag_scheme
 
 __all__ = ["BIGRAM_MIN_COUNT", "TaggedDataModule"]
 
@@ -390,4 +391,5 @@ class TaggedDataModule(SourceDataModule):
 
     def predict_data(self) -> PredictData:
         return PredictData(self._loader("predict"), dict(self._predict_keys),
-                           dict(self._predict_labels), self.notes + self._predict_notes)
+                           dict(self._predict_labels), self.notes + self._predict_notes,
+                           format=self.predict_format or "")

@@ -87,7 +87,8 @@ def _is_comment(line: str) -> bool:
 def _layout(lines: Sequence[str]) -> tuple[Any, bool, int]:
     """How a CoNLL file's lines split into columns — at tabs when its first token line holds
     one, else at runs of whitespace — whether that is at tabs, and that line's columns."""
-    first = next((x for x in lines if x.strip() and not _is_comment(x)), "")
+    first = next((x for x in lines if x.strip() and not _is_comment(x)
+                  and x.split()[0] != DOCSTART), "")
     if "\t" in first:
         def split(line: str) -> list[str]:
             return [f.strip() for f in line.split("\t")]
@@ -123,7 +124,7 @@ def read_conll(path: str | os.PathLike, *, token_col: int = 0,
                 sentence, labels = [], []
             continue
         fields = split(line)
-        if fields[0] == DOCSTART:
+        if line.split()[0] == DOCSTART:  # whatever separates its columns
             continue
         if not sentence and line.startswith("# ") and (tabbed or len(fields) != columns):
             continue  # a comment before a sentence (in a whitespace-separated file, a line
