@@ -104,7 +104,7 @@ def test_lengths_select_the_valid_steps(tmp_path):
     ({"X": np.zeros((2, 3)), "lengths": np.array([0, 3])}, "lengths[0] = 0"),
     ({"X": np.zeros((2, 3)), "lengths": np.array([3])}, "expected (2,) integers"),
     ({"X": np.zeros((2, 3)), "lengths": np.array([1.0, 2.0])}, "expected (2,) integers"),
-    ({"X": np.zeros((2, 3)), "y": np.array([0, 1, 1])}, "y has shape (3,); expected (2,)"),
+    ({"X": np.zeros((2, 3)), "y": np.array([0, 1, 1])}, "y has shape (3,); expected (N,) = (2,)"),
     ({"X": np.zeros((2, 3)), "y": np.array([0.0, np.nan])}, "missing or infinite"),
     ({"X": np.zeros((2, 3)), "y": np.array([0, 2]), "class_names": np.array(["a", "b"])},
      "y spans 0..2"),

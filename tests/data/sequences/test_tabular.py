@@ -82,7 +82,7 @@ def test_long_form_orders_string_times_and_numeric_class_labels(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "kwargs", "line", "fragment"), [
-    ("id,t,v,label\na,0,1,x\nb,0,1,y\na,1,2,y\n", {}, 4,
+    ("id,t,v,label\na,0,1,x\nb,0,1,y\na,1,2,y\n", {"labels": "sequence"}, 4,
      "sequence 'a' changes label from 'x' (line 2) to 'y'"),
     ("id,series_id,v\na,a,1\n", {}, 1, "ambiguous id column: ['id', 'series_id']"),
     ("id,label,y,v\na,1,2,3\n", {}, 1, "ambiguous label column"),

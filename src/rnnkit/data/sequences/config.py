@@ -10,18 +10,22 @@ from typing import Any, ClassVar
 
 from rnnkit.config.section import ConfigError, DataSection, option
 from rnnkit.data.sequences import FORMATS
+from rnnkit.data.sequences.labels import LABEL_KINDS
 
 __all__ = ["AUTO_FAMILY", "CONFIG", "DEFAULT_FAMILY", "FilesConfig", "defaults"]
 
 DEFAULT_FAMILY = "classify"
-AUTO_FAMILY = {"classes": "classify", "values": "regress"}  # task: auto, by the labels
+# task: auto, by the labels (one class or number per sequence, or a class per step)
+AUTO_FAMILY = {"classes": "classify", "values": "regress", "tags": "tag"}
 _NO_LABELS = object()  # data.label_col=none: the wide CSV has no label column
 READ_KEYS = ("format", "id_col", "time_col", "label_col", "feature_cols", "delimiter", "header")
 
 
 @dataclass(frozen=True)
 class FilesConfig(DataSection):
-    """Labelled sequences read from ``.ts``, CSV or NPZ files (see docs/data-formats.md)."""
+    """Labelled sequences read from ``.ts``, CSV or NPZ files (see docs/data-formats.md): a
+    label per sequence, or per step (tagging: a long CSV whose label changes within a
+    sequence, an NPZ ``y`` of shape (N, L)), as ``data.labels`` says."""
 
     PATH_KEYS: ClassVar[tuple[str, ...]] = ("train", "test", "val")
     RESUMABLE: ClassVar[tuple[str, ...]] = ("num_workers",)
@@ -34,7 +38,8 @@ class FilesConfig(DataSection):
     test: str | None = option(None, "the test file (default: report on the validation split)")
     val: str | None = option(None, "a validation file instead of a split of data.train")
     val_fraction: float | str = option(
-        "auto", "part of data.train held out for validation (stratified by class), or auto "
+        "auto", "part of data.train held out for validation (stratified by class; labels per "
+        "step: whole sequences at random), or auto "
         "(decided from the number of training sequences; see docs/data-formats.md)",
         min=0.0, max=0.9, auto=True)
     batch_size: int | str = option("auto", "sequences per batch, or auto (from the number of "
@@ -43,7 +48,8 @@ class FilesConfig(DataSection):
     normalize: str | bool = option(
         "auto", "feature: standardise each feature with the training split's mean and std; "
         "sequence: z-normalise each sequence and feature on its own; auto: sequence for "
-        "classification, feature for regression; none (true/false mean feature/none)",
+        "classification, feature for regression and labels per step; none (true/false mean "
+        "feature/none)",
         choices=("feature", "sequence", "auto", "none"))
     format: str | None = option(None, "ts, npz, csv, csv-long, csv-wide or tsv (default: from "
                                 "each file's extension)")
@@ -59,6 +65,10 @@ class FilesConfig(DataSection):
                                    "; tab and |)")
     header: bool | None = option(None, "wide CSV: whether the first row is a header (default: "
                                  "detected)")
+    labels: str = option(
+        "auto", "a label per sequence or per step: auto (per step when a long CSV's label "
+        "changes within a sequence or an NPZ y is (N, L); task tag: per step), sequence or "
+        "step", choices=LABEL_KINDS)
     bucket: bool = option(True, "batch sequences of similar length together")
     num_workers: int = option(0, "DataLoader worker processes (0 = load in the main process)",
                               min=0)
@@ -126,6 +136,12 @@ class FilesConfig(DataSection):
             if fmt in ("csv-long",) and label is _NO_LABELS:
                 raise ConfigError("data.label_col=none is for wide CSV files; a long CSV "
                                   "without a label column has no labels")
+            if self.labels == "step" and fmt in ("ts", "csv-wide", "tsv"):
+                raise ConfigError(f"data.labels=step needs a label per step: a long CSV or an "
+                                  f"NPZ y of shape (N, L); {path} is a {fmt} file, one label "
+                                  "per sequence")
+        if self.labels != "auto":
+            options["labels"] = self.labels
         if self.format is not None:
             options["format"] = self.format.lower()
         elif fmt == "csv" and self.header is not None:
@@ -169,7 +185,9 @@ _DEFAULTS: dict[str, Any] = {
 
 def defaults(family: str) -> dict[str, Any]:
     """The defaults of a run on sequence files, under whatever a config file or the command
-    line sets."""
+    line sets (the tag family: its own model section's defaults)."""
+    if family == "tag":
+        return {key: value for key, value in _DEFAULTS.items() if key != "model"}
     return _DEFAULTS
 
 

@@ -7,15 +7,40 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+import torch
 from torch.utils.data import DataLoader
 
 from rnnkit.data.batching import collate_sequences, make_loader
 from rnnkit.data.choices import auto_batch_size, auto_val_fraction, file_digest
 from rnnkit.data.sequences import SequenceDataset, Standardizer, Task, read_sequences
+from rnnkit.data.sequences.labels import UNSEEN
+from rnnkit.data.tagged.batches import IGNORE_TAG
 
-__all__ = ["NORMALIZE_MODES", "SequenceDataModule", "normalize_each_sequence", "split_indices"]
+__all__ = ["NORMALIZE_MODES", "SequenceDataModule", "collate_steps", "normalize_each_sequence",
+           "split_indices"]
 
 NORMALIZE_MODES = ("feature", "sequence", "auto", "none")
+
+
+def collate_steps(
+    batch: list[tuple[np.ndarray, np.ndarray | None]],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Pad ``(sequence (L_i, F), labels (L_i,) or None)`` pairs (labels per step) into a batch.
+
+    Returns:
+        x: (N, L_max, F) float32, zero-padded.
+        lengths: (N,) int64.
+        y: (N, L_max) int64 class indices, :data:`~rnnkit.data.tagged.batches.IGNORE_TAG`
+            (-100) past each length, -1 for a label the training data never had; ``None``
+            when a sequence has no labels.
+    """
+    x, lengths, _ = collate_sequences([(s, None) for s, _ in batch])
+    if any(t is None for _, t in batch):
+        return x, lengths, None
+    y = torch.full(x.shape[:2], IGNORE_TAG, dtype=torch.int64)  # (N, L_max)
+    for i, (_, t) in enumerate(batch):
+        y[i, : len(t)] = torch.as_tensor(t, dtype=torch.int64)
+    return x, lengths, y
 
 
 def normalize_each_sequence(dataset: SequenceDataset) -> SequenceDataset:
@@ -43,8 +68,9 @@ def split_indices(
     """Seeded split into (train, validation) indices, both sorted.
 
     Classification is stratified: each class gives ``round(val_fraction * count)`` sequences to
-    validation but keeps at least one for training. Regression splits at random. With
-    ``val_fraction > 0`` validation gets at least one sequence.
+    validation but keeps at least one for training. Regression and labels per step (a
+    sequence has many classes) split whole sequences at random. With ``val_fraction > 0``
+    validation gets at least one sequence.
     """
     n = len(dataset)
     if not 0.0 <= val_fraction < 1.0:
@@ -54,7 +80,8 @@ def split_indices(
         return np.arange(n), np.empty(0, dtype=np.int64)
     if n < 2:
         raise ValueError(f"{dataset.source}: {n} sequence(s) cannot be split for validation")
-    if dataset.task == "classification" and dataset.targets is not None:
+    if dataset.task == "classification" and dataset.targets is not None \
+            and not dataset.step_labels:
         val = []
         for c in np.unique(dataset.targets):
             idx = rng.permutation(np.flatnonzero(dataset.targets == c))
@@ -103,7 +130,10 @@ class SequenceDataModule(L.LightningDataModule):
         notes: why the automatic choices were made, one sentence each.
 
     Batches: ``(x (N, L_max, F) float32 zero-padded, lengths (N,) int64, y (N,))`` with ``y``
-    int64 (classification), float32 (regression) or ``None`` (unlabelled prediction data).
+    int64 (classification), float32 (regression) or ``None`` (unlabelled prediction data);
+    with labels per step (:attr:`step_labels`) ``y (N, L_max)`` int64, -100 on padded steps
+    and -1 for a validation or test label the training data never had (:func:`collate_steps`;
+    a note counts them).
     """
 
     def __init__(
@@ -158,6 +188,12 @@ class SequenceDataModule(L.LightningDataModule):
         return self._ensure_info()["task"]
 
     @property
+    def step_labels(self) -> bool:
+        """Whether the training data have a label per step (tagging) rather than per
+        sequence."""
+        return bool(self._ensure_info().get("step_labels", False))
+
+    @property
     def class_names(self) -> list[str] | None:
         return self._ensure_info()["class_names"]
 
@@ -181,13 +217,24 @@ class SequenceDataModule(L.LightningDataModule):
         return self._standardizer
 
     # ---- reading -----------------------------------------------------------------------------
-    def _read(self, path: str | Path) -> SequenceDataset:
-        """Read an evaluation file with the training data's task, classes and feature count."""
+    def _read(self, path: str | Path, split: str) -> SequenceDataset:
+        """Read an evaluation file (``split``: val, test or predict) with the training data's
+        task, kind of labels, classes and feature count. Labels per step outside the training
+        classes are -1 (counted in a note); a file to predict keeps its own classes (its labels
+        are shown, not scored)."""
         info = self._ensure_info()
-        options = {**self.read_options, "task": info["task"]}
-        if info["task"] == "classification":
+        step = bool(info.get("step_labels", False))
+        options = {**self.read_options, "task": info["task"],
+                   "labels": "step" if step else "sequence"}
+        if info["task"] == "classification" and not (step and split == "predict"):
             options["class_names"] = info["class_names"]
         ds = read_sequences(path, **options)
+        if step and ds.targets is not None and split != "predict":
+            unseen = int(sum(int((t == UNSEEN).sum()) for t in ds.targets))
+            if unseen:
+                self.notes.append(
+                    f"{split}: {unseen:,} step{'s' if unseen > 1 else ''} of {path} carry a "
+                    "label the training data never had: they count as errors")
         if ds.num_features != len(info["feature_names"]):
             raise ValueError(
                 f"{path} has {ds.num_features} features per step; the training data has "
@@ -200,16 +247,19 @@ class SequenceDataModule(L.LightningDataModule):
         full = read_sequences(self.train_path, **self.read_options)
         _check_trainable(full, self.train_path)
         info = {"task": full.task, "class_names": full.class_names,
-                "feature_names": full.feature_names}
+                "feature_names": full.feature_names, "step_labels": full.step_labels}
         if self._info is not None and info != self._info:
             raise ValueError(f"{self.train_path} does not hold the data this model was trained "
                              f"on: the checkpoint says {self._info}, the file has {info}")
         self._info = info
         if self.normalize == "auto":
-            self.normalize = "sequence" if full.task == "classification" else "feature"
+            whole = full.task == "classification" and not full.step_labels
+            self.normalize = "sequence" if whole else "feature"
             self.notes.append(
                 "each sequence z-normalised (classification: its shape matters, not its level)"
-                if self.normalize == "sequence" else
+                if whole else
+                "features standardised with training statistics (labels per step: the level "
+                "at a step carries its label)" if full.step_labels else
                 "features standardised with training statistics (regression: the level of a "
                 "series carries the target)")
         if self.val_path is not None and self.val_fraction == "auto":
@@ -226,7 +276,7 @@ class SequenceDataModule(L.LightningDataModule):
                                  "SHA-256 differs); restore it, or evaluate on a test file "
                                  "(--test FILE)")
             self._split = {"val_sha256": digest, "val_indices": []}
-            self._raw["train"], self._raw["val"] = full, self._read(self.val_path)
+            self._raw["train"], self._raw["val"] = full, self._read(self.val_path, "val")
         else:
             train_idx, val_idx = self._split_indices(full)
             self._raw["train"] = full.subset(train_idx)
@@ -266,11 +316,11 @@ class SequenceDataModule(L.LightningDataModule):
         if self.train_path is not None and "train" not in self._raw:
             self._load_train()
         if stage in (None, "test") and self.test_path is not None and "test" not in self._raw:
-            self._raw["test"] = self._read(self.test_path)
+            self._raw["test"] = self._read(self.test_path, "test")
             self.test_digest = file_digest(self.test_path)
         if stage in (None, "predict") and self.predict_path is not None \
                 and "predict" not in self._raw:
-            self._raw["predict"] = self._read(self.predict_path)
+            self._raw["predict"] = self._read(self.predict_path, "predict")
 
     def has_split(self, split: str) -> bool:
         """Whether ``split`` (train, val, test or predict) has data (after :meth:`setup`)."""
@@ -296,9 +346,15 @@ class SequenceDataModule(L.LightningDataModule):
     def _loader(self, split: str, train: bool) -> DataLoader:
         ds = self.dataset(split)
         batch_size = self.batch_size if isinstance(self.batch_size, int) else 64  # no train
-        return make_loader(ds, ds.lengths, batch_size, collate_sequences, train=train,
+        return make_loader(ds, ds.lengths, batch_size, self.collate, train=train,
                            bucket=self.bucket and split != "predict", seed=self.seed,
                            num_workers=self.num_workers)
+
+    @property
+    def collate(self) -> Any:
+        """The batch function: :func:`collate_steps` for labels per step, else
+        :func:`~rnnkit.data.batching.collate_sequences`."""
+        return collate_steps if self.step_labels else collate_sequences
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)
@@ -333,6 +389,7 @@ class SequenceDataModule(L.LightningDataModule):
         if not state_dict:
             return
         info = {k: state_dict[k] for k in ("task", "class_names", "feature_names")}
+        info["step_labels"] = bool(state_dict.get("step_labels", False))  # older: per sequence
         if self._info is not None and info != self._info:
             raise ValueError(
                 f"the checkpoint was trained on {info}, this data has {self._info}"
@@ -348,7 +405,13 @@ def _check_trainable(full: SequenceDataset, path: str | Path) -> None:
     """Labels, two classes, some observed values: what training on a file needs."""
     if not full.labelled:
         raise ValueError(f"{path} has no labels; training needs them (CSV: label_col=)")
-    if full.task == "classification" and len(np.unique(full.targets)) < 2:
+    if full.step_labels:
+        steps = np.concatenate(full.targets)
+        if len(np.unique(steps)) < 2:
+            label = full.class_names[int(steps[0])] if full.class_names else "?"
+            raise ValueError(f"{path} holds one label per step, the same everywhere ({label!r} "
+                             f"on all {len(steps):,} steps); tagging needs at least two")
+    elif full.task == "classification" and len(np.unique(full.targets)) < 2:
         label = full.class_names[int(full.targets[0])] if full.class_names else "?"
         raise ValueError(f"{path} holds one class ({label!r} for all {len(full)} sequences); "
                          "classification needs at least two")

@@ -1,8 +1,9 @@
 """The common container for labelled sequence data: :class:`SequenceDataset`.
 
 Every reader (UEA/UCR ``.ts``, CSV long and wide form, NPZ) returns a :class:`SequenceDataset`:
-a list of float32 arrays of shape (L_i, F) (lengths may differ), one target per sequence, the
-names that give those numbers meaning and, where the file has them, the sequence ids.
+a list of float32 arrays of shape (L_i, F) (lengths may differ), one target per sequence (or,
+with ``step_labels``, a class per step), the names that give those numbers meaning and, where
+the file has them, the sequence ids.
 ``NaN`` marks a missing value; :mod:`rnnkit.data.sequences.standardizer` fills them.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.data.sequences.errors import SequenceFileError
-from rnnkit.data.sequences.labels import TASKS, Task
+from rnnkit.data.sequences.labels import TASKS, UNSEEN, Task
 
 __all__ = ["SequenceDataset"]
 
@@ -28,7 +29,10 @@ class SequenceDataset:
         sequences: N arrays of shape (L_i, F), float32 (converted); a 1-D array is (L_i, 1).
             ``NaN`` marks a missing value. Every L_i >= 1, every F the same.
         targets: (N,) class indices (int64, 0..C-1) for classification, numbers (float32) for
-            regression, or ``None`` for unlabelled data (e.g. to predict).
+            regression, or ``None`` for unlabelled data (e.g. to predict). With
+            ``step_labels``: N arrays (L_i,) of class indices, one per step, where
+            :data:`~rnnkit.data.sequences.labels.UNSEEN` (-1) marks a label the training
+            data never had.
         task: ``"classification"`` or ``"regression"``.
         class_names: C label strings as given in the file; ``targets`` index into it. Filled with
             ``"0".."C-1"`` when omitted for classification; ``None`` for regression.
@@ -36,17 +40,20 @@ class SequenceDataset:
         source: where the data came from (a path), for messages.
         ids: N sequence ids as the file gives them (a long CSV's id column, an NPZ ``ids``
             array), in the order of ``sequences``; ``None`` when the file has none.
+        step_labels: the labels are per step (tagging), not per sequence; only for
+            classification.
         check: validate and convert (readers and :meth:`subset` skip it for speed).
 
     Attributes:
-        sequences, targets, task, class_names, feature_names, source, ids: as given (after
-            conversion), kept by :meth:`subset`, :meth:`with_sequences` and
+        sequences, targets, task, class_names, feature_names, source, ids, step_labels: as
+            given (after conversion), kept by :meth:`subset`, :meth:`with_sequences` and
             :meth:`~rnnkit.data.sequences.Standardizer.apply`.
         lengths: (N,) int64, each L_i.
         num_features: F.
         num_classes: C, or ``None`` for regression.
 
-    Indexing gives ``(sequence (L_i, F), target)`` so the dataset can feed a torch DataLoader.
+    Indexing gives ``(sequence (L_i, F), target)`` (with ``step_labels``: ``target (L_i,)``)
+    so the dataset can feed a torch DataLoader.
 
     Example::
 
@@ -57,17 +64,21 @@ class SequenceDataset:
     """
 
     sequences: list[np.ndarray]
-    targets: np.ndarray | None
+    targets: np.ndarray | list[np.ndarray] | None
     task: Task = "classification"
     class_names: list[str] | None = None
     feature_names: list[str] | None = None
     source: str | None = None
     ids: list[str] | None = None
+    step_labels: bool = False
     check: InitVar[bool] = True
 
     def __post_init__(self, check: bool) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.step_labels and self.task != "classification":
+            raise ValueError("per-step labels must be class labels; found task "
+                             f"{self.task!r} (per-step regression is not supported)")
         if check:
             self._validate()
 
@@ -111,6 +122,9 @@ class SequenceDataset:
             self.ids = ids
         if self.targets is None:
             return
+        if self.step_labels:
+            self._validate_steps()
+            return
         t = np.asarray(self.targets)
         if t.shape != (len(seqs),):
             raise ValueError(f"targets have shape {t.shape}; expected ({len(seqs)},)")
@@ -132,12 +146,39 @@ class SequenceDataset:
                 f"class indices span {lo}..{hi}; expected 0..{len(self.class_names) - 1}"
             )
 
+    def _validate_steps(self) -> None:
+        if isinstance(self.targets, np.ndarray) and self.targets.dtype != object:
+            raise ValueError(f"per-step targets are N arrays (L_i,), one per sequence; got an "
+                             f"array of shape {self.targets.shape}")
+        if len(self.targets) != len(self.sequences):
+            raise ValueError(f"{len(self.targets)} per-step targets for {len(self.sequences)} "
+                             "sequences")
+        steps = []
+        for i, (s, t) in enumerate(zip(self.sequences, self.targets, strict=True)):
+            t = np.asarray(t)
+            if t.shape != (len(s),):
+                raise ValueError(f"the targets of sequence {i} have shape {t.shape}; expected "
+                                 f"({len(s)},), one per step")
+            if t.dtype.kind not in "biu":
+                raise ValueError(f"per-step targets must be class indices, got dtype {t.dtype}")
+            steps.append(t.astype(np.int64))
+        self.targets = steps
+        flat = np.concatenate(steps)
+        if self.class_names is None:
+            self.class_names = [str(k) for k in range(int(flat.max(initial=0)) + 1)]
+        self.class_names = [str(n) for n in self.class_names]
+        lo, hi = int(flat.min()), int(flat.max())
+        if lo < UNSEEN or hi >= len(self.class_names):
+            raise ValueError(f"class indices span {lo}..{hi}; expected {UNSEEN} (a label the "
+                             f"training data never had) or 0..{len(self.class_names) - 1}")
+
     def __len__(self) -> int:
         return len(self.sequences)
 
     def __repr__(self) -> str:
         lengths = self.lengths
-        return (f"SequenceDataset(n={len(self)}, task={self.task!r}, "
+        task = f"{self.task} per step" if self.step_labels else self.task
+        return (f"SequenceDataset(n={len(self)}, task={task!r}, "
                 f"features={self.num_features}, classes={self.num_classes}, "
                 f"lengths={lengths.min()}..{lengths.max()}, labelled={self.labelled}, "
                 f"source={self.source!r})")
@@ -186,11 +227,14 @@ class SequenceDataset:
         """The sequences at ``indices`` (arrays shared, not copied) with their targets and ids,
         and the same names."""
         idx = np.asarray(indices, dtype=np.int64)
+        targets = self.targets
+        if targets is not None:
+            targets = [targets[i] for i in idx] if self.step_labels else targets[idx]
         return SequenceDataset(
-            [self.sequences[i] for i in idx],
-            None if self.targets is None else self.targets[idx],
+            [self.sequences[i] for i in idx], targets,
             self.task, self.class_names, self.feature_names, self.source,
-            None if self.ids is None else [self.ids[i] for i in idx], check=False,
+            None if self.ids is None else [self.ids[i] for i in idx], self.step_labels,
+            check=False,
         )
 
     def with_sequences(self, sequences: Sequence[np.ndarray]) -> SequenceDataset:
@@ -200,5 +244,5 @@ class SequenceDataset:
             raise ValueError(f"{len(sequences)} sequences for a dataset of {len(self)}")
         return SequenceDataset(
             list(sequences), self.targets, self.task, self.class_names, self.feature_names,
-            self.source, self.ids, check=False,
+            self.source, self.ids, self.step_labels, check=False,
         )

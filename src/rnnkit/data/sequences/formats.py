@@ -109,7 +109,9 @@ def read_sequences(path: str | Path, format: str | None = None, **options: Any) 
         **options: passed to the reader (:func:`~rnnkit.data.sequences.ts.read_ts`,
             :func:`~rnnkit.data.sequences.tabular.read_csv`,
             :func:`~rnnkit.data.sequences.npz.read_npz`), e.g. ``task``, ``class_names``,
-            ``id_col``, ``label_col``.
+            ``id_col``, ``label_col``, ``labels`` (``"auto"``, ``"sequence"`` or ``"step"``:
+            one label per sequence or one per step, the latter from a long CSV or an NPZ
+            ``y (N, L)`` only).
 
     Returns:
         A :class:`~rnnkit.data.sequences.SequenceDataset`; its ``ids`` are the file's sequence

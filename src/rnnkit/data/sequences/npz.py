@@ -8,6 +8,8 @@ Arrays in the archive:
 - ``y`` (optional): (N,) labels. Strings or integers make a classification task (classes in
   sorted order, numerically for numbers), a float dtype a regression task, unless ``task=``
   (or a ``task`` array) says otherwise. Without ``y`` the data is unlabelled.
+  ``y`` of shape (N, L) holds a label per step (tagging; with ``lengths``, the labels past each
+  length are ignored): class labels only, strings, integers or whole-number floats.
 - ``class_names`` (optional): (C,) strings; then integer ``y`` are indices into it.
 - ``feature_names`` (optional): (F,) strings.
 - ``task`` (optional): a 0-d string array, ``"classification"`` or ``"regression"``.
@@ -27,13 +29,21 @@ import numpy as np
 from rnnkit.data.npy import NpyFormatError, read_npz_arrays
 from rnnkit.data.sequences.dataset import SequenceDataset
 from rnnkit.data.sequences.errors import SequenceFileError
-from rnnkit.data.sequences.labels import Task, encode_labels, label_order
+from rnnkit.data.sequences.labels import (
+    UNSEEN,
+    Task,
+    encode_labels,
+    label_kind,
+    label_order,
+    split_steps,
+    step_classes,
+)
 
 __all__ = ["read_npz", "write_npz"]
 
 
 def _labels(y: np.ndarray, file_names: list[str] | None, task: Task | None,
-            class_names: Sequence[str] | None, path: Path):
+            class_names: Sequence[str] | None, path: Path, unseen: int | None = None):
     if y.dtype.kind == "S":
         y = y.astype(str)
     if y.dtype.kind not in "biufU":
@@ -63,7 +73,31 @@ def _labels(y: np.ndarray, file_names: list[str] | None, task: Task | None,
         labels = [str(v) for v in y.tolist()]
         order = label_order(labels)
     return encode_labels(labels, [None] * len(labels), task,
-                         class_names if class_names is not None else order, path)
+                         class_names if class_names is not None else order, path,
+                         unseen=unseen)
+
+
+def _step_labels(y: np.ndarray, lengths: np.ndarray, file_names: list[str] | None,
+                 task: Task | None, class_names: Sequence[str] | None,
+                 path: Path) -> tuple[list[np.ndarray], list[str] | None]:
+    """``y (N, L)``: the labels of each sequence's valid steps as class indices, one (L_i,)
+    array per sequence; a label outside ``class_names`` is :data:`UNSEEN`."""
+    valid = np.arange(y.shape[1]) < lengths[:, None]  # (N, L)
+    flat = y[valid]  # (sum L_i,): the sequences' steps one after the other
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+
+    def where(i: int) -> str:
+        seq = int(np.searchsorted(starts, i, side="right")) - 1
+        return f" at sequence {seq}, step {i - starts[seq]}"
+
+    if flat.dtype.kind == "f":
+        missing = np.flatnonzero(~np.isfinite(flat))
+        if missing.size:
+            raise SequenceFileError(f"y holds a missing label{where(int(missing[0]))}", path)
+    if task == "regression" or flat.dtype.kind == "f":
+        step_classes([str(v) for v in flat.tolist()], [None] * flat.size, task, path, where)
+    codes, names = _labels(flat, file_names, "classification", class_names, path, UNSEEN)
+    return split_steps(codes, lengths), names
 
 
 def _ids(arrays: dict[str, np.ndarray], n: int, path: Path) -> list[str] | None:
@@ -84,13 +118,17 @@ def read_npz(
     *,
     task: Task | None = None,
     class_names: Sequence[str] | None = None,
+    labels: str = "auto",
 ) -> SequenceDataset:
     """Read an ``.npz`` archive (see the module docstring for its arrays).
 
     Args:
         path: the file.
         task: ``"classification"`` or ``"regression"``; inferred from ``y``'s dtype when ``None``.
-        class_names: fixed class order (e.g. the training file's); a label outside is an error.
+        class_names: fixed class order (e.g. the training file's); a label outside is an error,
+            or for labels per step :data:`~rnnkit.data.sequences.labels.UNSEEN` (-1).
+        labels: ``"auto"`` (by the shape of ``y``: (N,) one label per sequence, (N, L) one
+            per step), ``"sequence"`` or ``"step"`` (``y`` must have that shape).
 
     Returns:
         A :class:`~rnnkit.data.sequences.SequenceDataset`; its sequences are views into ``X``,
@@ -134,6 +172,7 @@ def read_npz(
             )
         sequences = [x[i, : int(k)] for i, k in enumerate(lengths)]
     else:
+        lengths = np.full(n, length, dtype=np.int64)
         sequences = list(x)
     feature_names = None
     if "feature_names" in arrays:
@@ -147,16 +186,27 @@ def read_npz(
         task = str(arrays["task"])
         if task not in ("classification", "regression"):
             raise SequenceFileError(f"task {task!r} in the archive is not known", path)
-    targets, names = None, None
+    label_kind(labels)
+    targets, names, per_step = None, None, False
     if "y" in arrays:
         y = arrays["y"]
-        if y.shape != (n,):
-            raise SequenceFileError(f"y has shape {y.shape}; expected ({n},)", path)
-        targets, names = _labels(y, file_names, task, class_names, path)
-    final: Task = task or ("regression" if targets is not None and names is None
-                           else "classification")
+        shapes = {"sequence": (n,), "step": (n, length)}
+        wanted = [k for k in shapes if labels in ("auto", k)]
+        if y.shape not in [shapes[k] for k in wanted]:
+            expected = " or ".join(
+                f"{'(N,)' if k == 'sequence' else '(N, L)'} = {shapes[k]} for a label per {k}"
+                for k in wanted)
+            raise SequenceFileError(f"y has shape {y.shape}; expected {expected}", path)
+        per_step = y.shape == shapes["step"]
+        if per_step:
+            targets, names = _step_labels(y, lengths.astype(np.int64), file_names, task,
+                                          class_names, path)
+        else:
+            targets, names = _labels(y, file_names, task, class_names, path)
+    final: Task = "classification" if per_step else task or (
+        "regression" if targets is not None and names is None else "classification")
     return SequenceDataset(sequences, targets, final, names, feature_names, str(path),
-                           _ids(arrays, n, path))
+                           _ids(arrays, n, path), per_step or labels == "step")
 
 
 def write_npz(
@@ -167,7 +217,8 @@ def write_npz(
     ids: Sequence[str] | None = None,
 ) -> None:
     """Write ``dataset`` so that :func:`read_npz` reads it back unchanged: ``X`` padded with 0,
-    ``lengths``, ``y`` (class indices with ``class_names``, or regression targets) and ``ids``.
+    ``lengths``, ``y`` (class indices with ``class_names``, or regression targets; (N, L) for
+    labels per step) and ``ids``.
 
     Args:
         dataset: the sequences to write.
@@ -187,7 +238,12 @@ def write_npz(
     arrays = {"X": x, "lengths": lengths, "feature_names": np.array(dataset.feature_names),
               "task": np.array(dataset.task)}
     if dataset.targets is not None:
-        arrays["y"] = dataset.targets
+        y = dataset.targets
+        if dataset.step_labels:
+            y = np.zeros(x.shape[:2], dtype=np.int64)  # (N, L): 0 past each length
+            for i, tags in enumerate(dataset.targets):
+                y[i, : len(tags)] = tags
+        arrays["y"] = y
         if dataset.class_names is not None:
             arrays["class_names"] = np.array(dataset.class_names)
     if ids is not None:

@@ -1,4 +1,5 @@
-"""The files source: the user's labelled sequence files, for the classify and regress families.
+"""The files source: the user's labelled sequence files, for the classify and regress families,
+and for the tag family when the files hold a label per step.
 
 A checkpoint carries what reading new files needs in its data description's ``state`` (task,
 class and feature names, the standardizer's mean and std as plain lists, the validation split
@@ -14,7 +15,6 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from rnnkit.config import ConfigError
-from rnnkit.data.batching import collate_sequences
 from rnnkit.data.choices import target_statistics
 from rnnkit.data.info import DataInfo
 from rnnkit.data.sequences.config import FilesConfig
@@ -39,7 +39,7 @@ class FilesSourceModule(SequenceDataModule, SourceDataModule):
             source="files", input_size=self.input_size,
             class_names=tuple(self.class_names or ()) if self.task == "classification" else (),
             target_mean=mean, target_std=std, max_length=int(train.lengths.max()),
-            num_train=len(train), state=self.state_dict(),
+            num_train=len(train), step_labels=self.step_labels, state=self.state_dict(),
         )
 
     def has_validation(self) -> bool:
@@ -62,18 +62,24 @@ class FilesSourceModule(SequenceDataModule, SourceDataModule):
                              "--test FILE")
 
     def predict_data(self, batch_size: int = 256) -> PredictData:
+        """The file to predict, in order. With labels per step its ``format`` is ``"steps"``:
+        the keys (``index``, ``id``) are per sequence, ``label`` a list per sequence of the
+        file's labels, one per step."""
         ds = self.dataset("predict")
-        loader = DataLoader(ds, batch_size=batch_size, collate_fn=collate_sequences)
+        loader = DataLoader(ds, batch_size=batch_size, collate_fn=self.collate)
         keys: dict[str, list[Any]] = {"index": list(range(len(ds)))}
         if ds.ids is not None:
             keys["id"] = list(ds.ids)
         labels: dict[str, list[Any]] = {}
-        if ds.targets is not None:
+        names = ds.class_names or []
+        if ds.targets is not None and self.step_labels:
+            labels["label"] = [[names[int(k)] for k in t] for t in ds.targets]
+        elif ds.targets is not None:
             if self.task == "classification":
-                labels["label"] = [ds.class_names[int(t)] for t in ds.targets]
+                labels["label"] = [names[int(t)] for t in ds.targets]
             else:
                 labels["target"] = [float(t) for t in ds.targets]
-        return PredictData(loader, keys, labels)
+        return PredictData(loader, keys, labels, format="steps" if self.step_labels else "")
 
 
 class FilesSource(DataSource):
@@ -107,6 +113,8 @@ class FilesSource(DataSource):
         options = config.read_options()
         if family in LABEL_TASKS:
             options["task"] = LABEL_TASKS[family]
+        if family == "tag" and config.labels == "auto":
+            options["labels"] = "step"  # the tag family learns a label per step
         dm = FilesSourceModule(
             config.train if need_train else None,
             test,

@@ -13,8 +13,10 @@ number, else as strings, which orders ISO dates), else kept in file order. Colum
 name when not given: id ``id/sequence_id/series_id/seq_id/sequence/series/case_id``, time
 ``time/t/step/time_step/timestep/timestamp/date/datetime``, label ``label/y/target/class``
 (case-insensitive); every other column is a feature and must be numeric. Two candidates for one
-role is an error: name the column. No label column means unlabelled data. The label must be
-the same on every row of a sequence.
+role is an error: name the column. No label column means unlabelled data. A label that changes
+within a sequence makes labels per step (``labels="auto"``, e.g. activity segmentation: the
+rows of one recording labelled walking, then sitting); a label constant within every sequence
+is the sequence's label. ``labels="sequence"`` or ``"step"`` decides it instead.
 
 Wide form: one row per univariate sequence, the label in the first column (default), the last
 non-empty cell (``label_col="last"``), a named column (needs a header) or none (``None``).
@@ -42,7 +44,16 @@ import numpy as np
 
 from rnnkit.data.sequences.dataset import SequenceDataset
 from rnnkit.data.sequences.errors import SequenceFileError
-from rnnkit.data.sequences.labels import Task, encode_labels, infer_task
+from rnnkit.data.sequences.labels import (
+    UNSEEN,
+    Task,
+    encode_labels,
+    infer_task,
+    label_kind,
+    split_steps,
+    step_classes,
+    whole_sequence_labels,
+)
 from rnnkit.data.sequences.text import text_lines
 from rnnkit.data.spreadsheet import spreadsheet_safe
 
@@ -147,6 +158,19 @@ def _targets(labels: list[str], lines: list[int], task: Task | None,
     return encode_labels(labels, lines, task or infer_task(labels), class_names, path)
 
 
+def _step_targets(labels: list[str], lines: list[int], lengths: np.ndarray, task: Task | None,
+                  class_names: Sequence[str] | None, path: Path):
+    """Labels of every row (in sequence order) as one (L_i,) array of class indices per
+    sequence; a label outside ``class_names`` is :data:`UNSEEN`."""
+    for s, line in zip(labels, lines, strict=True):
+        if s.strip().lower() in MISSING:
+            raise SequenceFileError("missing label", path, line)
+    step_classes(labels, lines, task, path)
+    codes, names = encode_labels(labels, lines, "classification", class_names, path,
+                                 unseen=UNSEEN)
+    return split_steps(codes, lengths), names
+
+
 def read_csv_long(
     path: str | Path,
     *,
@@ -158,6 +182,7 @@ def read_csv_long(
     class_names: Sequence[str] | None = None,
     delimiter: str | None = None,
     encoding: str = "utf-8-sig",
+    labels: str = "auto",
 ) -> SequenceDataset:
     """Read a long-form CSV (one row per time step; see the module docstring).
 
@@ -166,15 +191,21 @@ def read_csv_long(
         id_col, time_col, label_col: column names; found by name when ``None``.
         feature_cols: the feature columns; default every column not id, time or label.
         task: ``"classification"`` or ``"regression"``; inferred from the labels when ``None``.
-        class_names: fixed class order (e.g. the training file's); a label outside is an error.
+        class_names: fixed class order (e.g. the training file's); a label outside is an error,
+            or for labels per step :data:`~rnnkit.data.sequences.labels.UNSEEN` (-1).
         delimiter: the field separator; ``None``: found by :func:`sniff_delimiter`.
         encoding: text encoding (a UTF-8 byte-order mark is skipped).
+        labels: ``"auto"``: a label per step when the label changes within a sequence, else
+            one per sequence; ``"sequence"``: one per sequence (a change is an error);
+            ``"step"``: a label per step (class labels only).
 
     Returns:
         A :class:`~rnnkit.data.sequences.SequenceDataset` of sequences (L_i, F); its ``ids``
-        are the id column's values (stripped), one per sequence, in the sequences' order.
+        are the id column's values (stripped), one per sequence, in the sequences' order; with
+        labels per step its ``step_labels`` is true.
     """
     path = Path(path)
+    label_kind(labels)
     rows, lines = _read_rows(path, delimiter, encoding)
     header = [c.strip() for c in rows[0]]
     if len(set(header)) != len(header):
@@ -242,23 +273,31 @@ def read_csv_long(
     sequences = np.split(x[order], starts[1:])
     first_rows = order[starts]
     targets, names = None, None
+    per_step = labels == "step"
     if label_i is not None:
-        labels = np.array([c.strip() for c in columns[label_i]])[order]
-        change = np.flatnonzero((g[1:] == g[:-1]) & (labels[1:] != labels[:-1]))
-        if change.size:
+        cells = np.array([c.strip() for c in columns[label_i]])[order]
+        change = np.flatnonzero((g[1:] == g[:-1]) & (cells[1:] != cells[:-1]))
+        if change.size and labels == "sequence":
             a, b = order[change[0]], order[change[0] + 1]
             raise SequenceFileError(
-                f"sequence {str(ids[a])!r} changes label from {str(labels[change[0]])!r} "
-                f"(line {lines[a]}) to {str(labels[change[0] + 1])!r}; a sequence has one label",
-                path, lines[b],
+                f"sequence {str(ids[a])!r} changes label from {str(cells[change[0]])!r} "
+                f"(line {lines[a]}) to {str(cells[change[0] + 1])!r}; with labels=sequence "
+                "(data.labels) a sequence has one label", path, lines[b],
             )
-        targets, names = _targets(
-            labels[starts].tolist(), line_arr[first_rows].tolist(), task, class_names, path
-        )
+        per_step = per_step or bool(change.size)
+        if per_step:
+            targets, names = _step_targets(
+                cells.tolist(), line_arr[order].tolist(), np.diff([*starts, len(order)]),
+                task, class_names, path)
+        else:
+            targets, names = _targets(
+                cells[starts].tolist(), line_arr[first_rows].tolist(), task, class_names, path
+            )
+    final: Task = "classification" if per_step else task or (
+        "regression" if names is None and targets is not None else "classification")
     return SequenceDataset(
-        sequences, targets, task or ("regression" if names is None and targets is not None
-                                     else "classification"),
-        names, [header[i] for i in feat], str(path), ids[first_rows].tolist(),
+        sequences, targets, final, names, [header[i] for i in feat], str(path),
+        ids[first_rows].tolist(), per_step,
     )
 
 
@@ -282,6 +321,7 @@ def read_csv_wide(
     class_names: Sequence[str] | None = None,
     delimiter: str | None = None,
     encoding: str = "utf-8-sig",
+    labels: str = "auto",
 ) -> SequenceDataset:
     """Read a wide-form CSV: one row per univariate sequence (see the module docstring).
 
@@ -291,11 +331,14 @@ def read_csv_wide(
             a column name (needs a header), a column index, or ``None`` for no labels.
         header: whether the first row is a header; detected when ``None``.
         task, class_names, delimiter, encoding: as for :func:`read_csv_long`.
+        labels: ``"auto"`` or ``"sequence"``: a wide CSV holds one label per row
+            (``"step"`` is an error).
 
     Returns:
         A :class:`~rnnkit.data.sequences.SequenceDataset` of sequences (L_i, 1).
     """
     path = Path(path)
+    whole_sequence_labels(labels, path, "a wide CSV (one row per sequence)")
     rows, lines = _read_rows(path, delimiter, encoding)
     named = isinstance(label_col, str) and label_col not in ("first", "last")
     fixed: int | None = None
@@ -324,7 +367,7 @@ def read_csv_wide(
         rows, lines = rows[1:], lines[1:]
     if not rows:
         raise SequenceFileError("no data rows", path)
-    sequences, labels = [], []
+    sequences, row_labels = [], []
     for row, line in zip(rows, lines, strict=True):
         cells = list(row)
         label = None
@@ -341,12 +384,12 @@ def read_csv_wide(
         if not cells:
             raise SequenceFileError("the row holds no values", path, line)
         if label is not None:
-            labels.append(label.strip())
+            row_labels.append(label.strip())
         values = _floats(cells, [line] * len(cells), "value", path)
         sequences.append(values.astype(np.float32)[:, None])  # (L, 1)
     targets, names = None, None
     if label_col is not None:
-        targets, names = _targets(labels, lines, task, class_names, path)
+        targets, names = _targets(row_labels, lines, task, class_names, path)
     final: Task = task or ("regression" if targets is not None and names is None
                            else "classification")
     return SequenceDataset(sequences, targets, final, names, ["value"], str(path))

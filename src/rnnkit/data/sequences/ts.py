@@ -41,7 +41,7 @@ import numpy as np
 
 from rnnkit.data.sequences.dataset import SequenceDataset
 from rnnkit.data.sequences.errors import SequenceFileError
-from rnnkit.data.sequences.labels import Task, encode_labels
+from rnnkit.data.sequences.labels import Task, encode_labels, whole_sequence_labels
 from rnnkit.data.sequences.text import text_lines
 from rnnkit.data.sequences.ts_header import TsHeader, is_blank_or_comment, read_header
 
@@ -207,6 +207,7 @@ def read_ts(
     task: Task | None = None,
     class_names: Sequence[str] | None = None,
     encoding: str = "utf-8-sig",
+    labels: str = "auto",
 ) -> SequenceDataset:
     """Read a UEA/UCR ``.ts`` file, streaming it line by line.
 
@@ -217,6 +218,8 @@ def read_ts(
         class_names: the class order to use instead of the header's (e.g. the training file's
             classes when reading its test file); every label used must be among them.
         encoding: text encoding (a UTF-8 byte-order mark is skipped).
+        labels: ``"auto"`` or ``"sequence"``: a ``.ts`` case has one label (``"step"`` is an
+            error).
 
     Returns:
         A :class:`~rnnkit.data.sequences.SequenceDataset` with sequences (L_i, D), D the
@@ -228,8 +231,9 @@ def read_ts(
             ``@equalLength`` or ``@seriesLength``; the message gives file, line and reason.
     """
     path = Path(path)
+    whole_sequence_labels(labels, path, "a .ts file")
     sequences: list[np.ndarray] = []
-    labels: list[str] = []
+    case_labels: list[str] = []
     label_lines: list[int] = []
     with closing(text_lines(path, encoding)) as f:
         numbered = enumerate(f, 1)
@@ -244,7 +248,7 @@ def read_ts(
             seq, label = parser.parse(line, lineno)
             sequences.append(seq)
             if label is not None:
-                labels.append(label)
+                case_labels.append(label)
                 label_lines.append(lineno)
     if not sequences:
         raise SequenceFileError("no cases after @data", path, h.lines["data"])
@@ -258,7 +262,7 @@ def read_ts(
     targets, names = None, None
     if parser.labelled:
         names_in = class_names if class_names is not None else h.class_labels
-        targets, names = encode_labels(labels, label_lines, final_task, names_in, path)
+        targets, names = encode_labels(case_labels, label_lines, final_task, names_in, path)
     elif class_names is not None:
         names = list(class_names)
     return SequenceDataset(
@@ -275,8 +279,16 @@ def write_ts(
     dataset: SequenceDataset, path: str | Path, *, problem_name: str | None = None
 ) -> None:
     """Write ``dataset`` as a ``.ts`` file that :func:`read_ts` reads back unchanged
-    (values as float32, ``NaN`` written as ``?``)."""
+    (values as float32, ``NaN`` written as ``?``).
+
+    Raises:
+        ValueError: the dataset has labels per step (a ``.ts`` case has one label), or a class
+            name a ``.ts`` header cannot hold.
+    """
     path = Path(path)
+    if dataset.step_labels and dataset.targets is not None:
+        raise ValueError("a .ts file holds one label per sequence; this dataset has a label per "
+                         "step (write it with write_npz)")
     names = dataset.class_names or []
     for name in names:
         if not name or any(c.isspace() or c in ":,#@" for c in name):

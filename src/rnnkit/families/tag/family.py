@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -11,6 +12,7 @@ from torch import nn
 
 from rnnkit.config import Section
 from rnnkit.data.info import DataInfo
+from rnnkit.data.spreadsheet import spreadsheet_safe
 from rnnkit.families.base import FamilyTask, TaskFamily
 from rnnkit.families.tag.metrics import SCHEME_METRIC, words_of
 from rnnkit.families.tag.model import build_tagger
@@ -58,10 +60,24 @@ class TagFamily(TaskFamily):
                data: Any) -> str | None:
         """Tagged sentences in the layout they came in: CoNLL columns or ``word/TAG`` lines
         with the predicted tags; raw texts (``--text``) as words separated by spaces (BMES
-        segmentation) or ``token/TAG`` pairs."""
+        segmentation) or ``token/TAG`` pairs; numeric sequences (``data.format`` ``"steps"``)
+        as a CSV of one row per step: the sequence's keys (``index``, ``id``), ``step``
+        (0-based), ``predicted``, ``probability`` and the file's ``label``, if any."""
         from rnnkit.data.tagged.readers import write_conll, write_slash
 
         tokens, tags = data.keys.get("tokens"), outputs["predicted"]
+        if data.format == "steps":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            per_step = {**outputs, **data.labels}
+            writer.writerow([*data.keys, "step", *per_step])
+            for i, predicted in enumerate(tags):
+                keys = [spreadsheet_safe(column[i]) for column in data.keys.values()]
+                for step in range(len(predicted)):
+                    values = [column[i][step] for column in per_step.values()]
+                    writer.writerow([*keys, step, *(f"{v:.6f}" if isinstance(v, float)
+                                                    else spreadsheet_safe(v) for v in values)])
+            return buffer.getvalue()
         if tokens is None or data.format not in ("conll", "slash", "text"):
             return None
         if data.format == "text":
