@@ -19,7 +19,7 @@ from rnnkit.data.sequences.source import SOURCE
 from rnnkit.models.tagger import SequenceTagger
 from rnnkit.runs.families import resolve_family
 
-QUICK = ["--no-progress", "--task", "tag", "--set", "trainer.steps=150", "model.hidden_size=16",
+QUICK = ["--no-progress", "--set", "trainer.steps=150", "model.hidden_size=16",
          "trainer.threads=1"]
 
 

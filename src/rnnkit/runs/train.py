@@ -36,6 +36,8 @@ from rnnkit.atomic import write_text_atomic
 from rnnkit.config import ConfigError, RunConfig, save_config
 from rnnkit.data.info import DataInfo
 from rnnkit.data.registry import get_source, source_config
+from rnnkit.families import family_config
+from rnnkit.families.base import TARGET_WORDS
 from rnnkit.runs.budget import Budget, plan_budget
 from rnnkit.runs.callbacks import saved_counters
 from rnnkit.runs.checkpoint import read_checkpoint
@@ -223,6 +225,21 @@ def _absolute_paths(config: RunConfig) -> RunConfig:
                     model=config.model.absolute_paths())
 
 
+def _family_model(config: RunConfig, family: Any, info: DataInfo) -> RunConfig:
+    """The config with a model section of ``family``'s class. ``task: auto`` builds the
+    section of the source's default family; when the data call for another one (labels per
+    step: tag), its section is the source's defaults for it, with the values the run set that
+    it also has (``hidden_size``, ``cell``, ...)."""
+    model_class = family_config(family.name).CONFIG
+    if type(config.model) is model_class:
+        return config
+    base = type(config.model)()
+    given = {k: v for k, v in config.model.to_dict().items()
+             if k in model_class.keys() and v != getattr(base, k)}
+    defaults = source_config(info.source).defaults(family.name).get("model", {})
+    return _replace(config, task=family.name, model={**defaults, **given})
+
+
 def _resolve(
     config: RunConfig, dm: Any, info: DataInfo, family: Any, resume: bool = False
 ) -> tuple[RunConfig, list[str]]:
@@ -231,8 +248,10 @@ def _resolve(
     started)."""
     notes: list[str] = []
     if config.task == "auto" and len(source_config(info.source).AUTO_FAMILY) > 1:
-        what = "class labels" if info.targets == "classes" else "numeric targets"
-        notes.append(f"task {family.name}: the training data have {what} (--task sets it)")
+        notes.append(f"task {family.name}: the training data have {TARGET_WORDS[info.targets]} "
+                     "(--task sets it)")
+    if not resume:
+        config = _family_model(config, family, info)
     notes += dm.notes
     data = {**config.data.to_dict(), **dm.resolved()}
     try:
