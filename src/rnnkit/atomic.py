@@ -6,14 +6,16 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
+
+T = TypeVar("T")
 
 __all__ = ["write_atomic", "write_text_atomic"]
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], T]) -> T:
     """Call ``write(f)`` on a temporary file beside ``path``, flush it to disk, rename it over
-    ``path``.
+    ``path``; returns what ``write`` returned.
 
     ``os.replace`` is atomic within one filesystem, and the temporary file lives in the target's
     directory, so an interrupted write (Ctrl-C, kill -9, a full disk) leaves the previous file
@@ -24,7 +26,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            write(f)
+            result = write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
@@ -32,6 +34,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return result
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

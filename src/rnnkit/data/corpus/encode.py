@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -40,10 +39,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from rnnkit.atomic import write_atomic
 from rnnkit.data.choices import file_digest
 from rnnkit.data.corpus.stream import TokenFile, token_dtype
 from rnnkit.data.text.readers import TextFileError, not_utf8
-from rnnkit.data.text.tokenize import PAD, UNK, Tokenizer
+from rnnkit.data.text.tokenize import Tokenizer
 from rnnkit.data.text.vocab import UNK_ID, Vocabulary
 
 __all__ = ["BLOCK_BYTES", "TextScan", "cache_dir", "cached_tokens", "cached_vocabulary",
@@ -180,20 +180,6 @@ def _name(scan: TextScan, key: Any) -> str:
     return f"{stem}-{hashlib.sha256(json.dumps(key).encode()).hexdigest()[:20]}"
 
 
-def _write_atomic(path: Path, write: Callable[[IO[bytes]], Any]) -> Any:
-    """``write(file)`` into a temporary file beside ``path``, then renamed to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            result = write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return result
-
-
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -231,18 +217,6 @@ def _count_tokens(blocks: Iterable[str], tokenizer: Tokenizer) -> Counter[str]:
     return counts
 
 
-def _ranked(counts: Counter[str], min_count: int, max_size: int) -> Vocabulary:
-    """:meth:`Vocabulary.build` of the tokens counted in ``counts``: those seen ``min_count``
-    times, the most frequent first (ties in alphabetical order), ``max_size`` in all."""
-    for special in (PAD, UNK):
-        counts.pop(special, None)
-    kept = sorted((t for t, c in counts.items() if c >= min_count),
-                  key=lambda t: (-counts[t], t))
-    if max_size:
-        kept = kept[: max(0, max_size - 2)]
-    return Vocabulary([PAD, UNK, *kept])
-
-
 def cached_vocabulary(scan: TextScan, start: int, end: int, tokenizer: Tokenizer, *,
                       subword_vocab: int, min_count: int, max_vocab: int,
                       directory: Path) -> tuple[Tokenizer, Vocabulary]:
@@ -256,10 +230,11 @@ def cached_vocabulary(scan: TextScan, start: int, end: int, tokenizer: Tokenizer
         return Tokenizer.from_state(saved["tokenizer"]), Vocabulary(saved["vocabulary"])
     blocks = _blocks_of(tokenizer, scan, start, end)
     tokenizer.fit(blocks(), subword_vocab, min_count)
-    vocabulary = _ranked(_count_tokens(blocks(), tokenizer), min_count, max_vocab)
+    vocabulary = Vocabulary.from_counts(_count_tokens(blocks(), tokenizer), min_count=min_count,
+                                        max_size=max_vocab)
     saved = {"source": scan.path, "tokenizer": tokenizer.state(),
              "vocabulary": vocabulary.tokens}
-    _write_atomic(path, lambda f: f.write(json.dumps(saved).encode("utf-8")))
+    write_atomic(path, lambda f: f.write(json.dumps(saved).encode("utf-8")))
     return tokenizer, vocabulary
 
 
@@ -297,9 +272,9 @@ def cached_tokens(scan: TextScan, start: int, end: int, tokenizer: Tokenizer,
             and path.stat().st_size == int(meta["tokens"]) * dtype.itemsize:
         return TokenFile(path, dtype.name, int(meta["tokens"]), int(meta["unknown"]))
     blocks = _blocks_of(tokenizer, scan, start, end)()
-    count, unknown = _write_atomic(
+    count, unknown = write_atomic(
         path, lambda f: _write_ids(blocks, tokenizer, vocabulary, dtype, f))
     meta = {"tokens": count, "unknown": unknown, "dtype": dtype.name, "source": scan.path,
             "part": [start, end]}
-    _write_atomic(meta_path, lambda f: f.write(json.dumps(meta, indent=1).encode("utf-8")))
+    write_atomic(meta_path, lambda f: f.write(json.dumps(meta, indent=1).encode("utf-8")))
     return TokenFile(path, dtype.name, count, unknown)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -39,6 +39,13 @@ class Vocabulary:
         ``这本`` also counts ``本``), so :meth:`encode` can fall back to them."""
         counts = Counter(t[k:] if backoff else t for tokens in token_lists for t in tokens
                          for k in range(len(t) if backoff else 1))
+        return cls.from_counts(counts, min_count=min_count, max_size=max_size)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], *, min_count: int = 1,
+                    max_size: int = 0) -> Vocabulary:
+        """:meth:`build` from tokens already counted: ``counts`` token -> times seen."""
+        counts = dict(counts)
         for special in (PAD, UNK):
             counts.pop(special, None)
         kept = sorted((t for t, c in counts.items() if c >= min_count),
