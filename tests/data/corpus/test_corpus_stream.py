@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
 from rnnkit.data.corpus.stream import TokenFile, WindowSampler, token_dtype, window_loader
 
@@ -100,7 +101,18 @@ def test_bad_windows_are_refused(ids):
     with pytest.raises(ValueError, match="a window needs bptt"):
         window_loader(values[:20], 2, 10)
     with pytest.raises(IndexError, match="a window starts in"):
-        window_loader(values, 4, 10).dataset[245]
+        window_loader(values, 4, 10).dataset[249]  # S = 250: a window needs 2 tokens
+
+
+def test_a_covering_loader_scores_every_token_of_each_column(ids):
+    values, _ = ids
+    loader = window_loader(values, 4, 10, cover=True)  # columns of 250: 24 windows of 10, one of 9
+    batches = list(loader)
+    assert len(loader) == len(batches) == 25 and batches[-1][0].shape == (4, 9)
+    y = torch.cat([b[1] for b in batches], dim=1)  # (4, 249)
+    columns = torch.from_numpy(values[:1000].astype("int64")).reshape(4, 250)
+    assert torch.equal(y, columns[:, 1:])
+    assert torch.equal(torch.cat([b[0] for b in batches], dim=1), columns[:, :-1])
 
 
 def test_token_dtype():

@@ -52,7 +52,8 @@ class CorpusDataModule(SourceDataModule):
     streams (``data.batch_size``), W steps (``data.bptt``); batch i + 1 continues batch i in
     every row (:mod:`rnnkit.data.corpus.stream`). Validation and test batches use
     ``min(N, T // (W + 1))`` streams (at least 1) and windows of at most ``T // N - 1`` steps,
-    so a short text still gives one batch.
+    so a short text still gives one batch; the last window of each stream holds its rest, so
+    every token is scored but the first of each stream (and the ``T mod N`` left over).
 
     A training epoch is at most ``data.epoch_batches`` batches (auto: the whole pass when it
     is at most 2000 batches, else 1000): a longer pass is cut into C equal, consecutive
@@ -254,7 +255,7 @@ class CorpusDataModule(SourceDataModule):
         most = int(self.batch_size) if self.batch_size != "auto" else MAX_STREAMS
         n = min(most, max(1, len(tokens) // (self.config.bptt + 1)))
         width = min(self.config.bptt, len(tokens) // n - 1)
-        return window_loader(tokens, n, width, num_workers=self.config.num_workers)
+        return window_loader(tokens, n, width, cover=True, num_workers=self.config.num_workers)
 
     def val_dataloader(self) -> Any:
         return self._eval_loader("val") if "val" in self.files else []
@@ -269,7 +270,7 @@ class CorpusDataModule(SourceDataModule):
             if split in self.files:
                 loader = self._eval_loader(split)
                 ds: WindowDataset = loader.dataset
-                return split, loader, len(loader) * ds.batch_size * ds.bptt
+                return split, loader, ds.batch_size * (ds.column_length - 1)
         raise ValueError("no validation text and no test text: nothing to report a figure on; "
                          "keep data.val_fraction above 0 or give data.val / data.test")
 

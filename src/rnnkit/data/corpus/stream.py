@@ -58,10 +58,11 @@ class WindowDataset(Dataset):
         bptt: W, the steps per window.
 
     Inputs:
-        start: a window's first token within every column, ``0 <= start <= S - W - 1``.
+        start: a window's first token within every column, ``0 <= start <= S - 2``.
 
     Outputs:
-        ``(x (N, W) int64, y (N, W) int64)``: ``y`` is ``x`` one token later.
+        ``(x (N, W') int64, y (N, W') int64)``: ``y`` is ``x`` one token later; ``W' = W``,
+        or fewer for a window that starts within W tokens of a column's end.
 
     Attributes:
         column_length: S = T // N, the tokens of each column.
@@ -79,11 +80,11 @@ class WindowDataset(Dataset):
                              f"{self.column_length}: a window needs bptt + 1 = {bptt + 1}")
 
     def __getitem__(self, start: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if not 0 <= start <= self.column_length - self.bptt - 1:
-            raise IndexError(f"a window starts in [0, {self.column_length - self.bptt - 1}], "
-                             f"found {start}")
+        if not 0 <= start <= self.column_length - 2:
+            raise IndexError(f"a window starts in [0, {self.column_length - 2}], found {start}")
+        width = min(self.bptt, self.column_length - 1 - start)  # the last one may be shorter
         first = np.arange(self.batch_size) * self.column_length + start  # (N,)
-        rows = np.stack([self.tokens[i : i + self.bptt + 1] for i in first])  # (N, W + 1)
+        rows = np.stack([self.tokens[i : i + width + 1] for i in first])  # (N, W + 1)
         rows = torch.from_numpy(rows.astype(np.int64))
         return rows[:, :-1].contiguous(), rows[:, 1:].contiguous()  # (N, W), (N, W)
 
@@ -109,6 +110,8 @@ class WindowSampler(Sampler[int]):
         random_offset: draw ``off`` for each pass from ``(seed, pass)``, in [0, W) (when a
             column holds fewer than 2W tokens, in [0, S - 1 - W]); else ``off`` is 0.
         seed: the seed of the offsets.
+        cover: read every token: the last window holds the rest of each column (fewer than
+            W tokens); for validation and test (no random offset, no chunks).
         epoch_windows: at most this many windows an epoch (None: a whole pass). A pass of P
             windows is then cut into ``C = ceil(P / epoch_windows)`` chunks of ``P // C``
             windows (the last ``P % C`` windows of a pass are dropped); epoch e reads chunk
@@ -132,7 +135,7 @@ class WindowSampler(Sampler[int]):
     """
 
     def __init__(self, column_length: int, bptt: int, *, random_offset: bool = False,
-                 seed: int = 0, epoch_windows: int | None = None) -> None:
+                 seed: int = 0, epoch_windows: int | None = None, cover: bool = False) -> None:
         if column_length < bptt + 1:
             raise ValueError(f"a column of {column_length} tokens holds no window of bptt + 1 "
                              f"= {bptt + 1}")
@@ -141,7 +144,10 @@ class WindowSampler(Sampler[int]):
         self.column_length, self.bptt = int(column_length), int(bptt)
         self.random_offset, self.seed, self.epoch = bool(random_offset), int(seed), 0
         S, W = self.column_length, self.bptt
-        self.pass_windows = max(1, (S - W) // W) if random_offset else (S - 1) // W
+        if cover and (random_offset or epoch_windows is not None):
+            raise ValueError("cover reads every window once: no random offset, no chunks")
+        self.pass_windows = max(1, (S - W) // W) if random_offset else \
+            -(-(S - 1) // W) if cover else (S - 1) // W
         self.max_offset = min(W - 1, S - 1 - self.pass_windows * W) if random_offset else 0
         most = self.pass_windows if epoch_windows is None else int(epoch_windows)
         self.chunks = -(-self.pass_windows // most)  # ceil
@@ -170,11 +176,11 @@ class WindowSampler(Sampler[int]):
 
 def window_loader(tokens: np.ndarray, batch_size: int, bptt: int, *,
                   random_offset: bool = False, seed: int = 0, epoch_windows: int | None = None,
-                  num_workers: int = 0) -> DataLoader:
+                  cover: bool = False, num_workers: int = 0) -> DataLoader:
     """A DataLoader of the batches ``(x (N, W), y (N, W))`` of ``tokens`` in N columns, in
     order (:class:`WindowDataset`, :class:`WindowSampler`)."""
     dataset = WindowDataset(tokens, batch_size, bptt)
     sampler = WindowSampler(dataset.column_length, bptt, random_offset=random_offset, seed=seed,
-                            epoch_windows=epoch_windows)
+                            epoch_windows=epoch_windows, cover=cover)
     return DataLoader(dataset, batch_size=None, sampler=sampler, num_workers=num_workers,
                       persistent_workers=num_workers > 0)

@@ -33,7 +33,8 @@ class LanguageModelTask(FamilyTask):
     Batches: ``(x (N, W) int64, y (N, W) int64)``, ``y`` the tokens after ``x``.
 
     Logged: ``train_loss``, ``val_loss`` and ``test_loss`` in nats per token (the mean over
-    every target token: every batch has N*W of them). After ``Trainer.test``,
+    every target token: each batch weighs as many as it holds, N*W, or fewer in the last window
+    of a validation or test text). After ``Trainer.test``,
     :attr:`test_report` holds the bits per token (per character for a character model), the
     perplexity and the number of tokens.
     """
@@ -61,15 +62,15 @@ class LanguageModelTask(FamilyTask):
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         loss = self._loss(batch, "train")
         self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True,
-                 batch_size=len(batch[0]))
+                 batch_size=batch[1].numel())
         return loss
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self.log("val_loss", self._loss(batch, "val"), prog_bar=True, batch_size=len(batch[0]))
+        self.log("val_loss", self._loss(batch, "val"), prog_bar=True, batch_size=batch[1].numel())
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._test_tokens += batch[1].numel()
-        self.log("test_loss", self._loss(batch, "test"), batch_size=len(batch[0]))
+        self.log("test_loss", self._loss(batch, "test"), batch_size=batch[1].numel())
 
     def on_train_epoch_start(self) -> None:
         self._states["train"] = None
