@@ -270,6 +270,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     per_class = m.get("per_class_accuracy") or {}
     if per_class:
         print("per class: " + "  ".join(f"{k}: {100 * v:.2f}%" for k, v in per_class.items()))
+    per_tag = m.get("per_tag") or {}
+    if per_tag:
+        print("per tag (F1, support): " + "  ".join(
+            f"{k}: {100 * v['f1']:.2f}% ({v['support']})" for k, v in per_tag.items()))
     return 0
 
 
