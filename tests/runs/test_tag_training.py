@@ -132,3 +132,18 @@ def test_bad_tagged_files_get_one_line(tmp_path, capsys, content, message):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_a_test_tag_never_seen_in_training_is_counted_not_a_crash(tmp_path, capsys):
+    train = write_conll(tmp_path / "a.conll", sentences(60, 5))
+    test_sentences = sentences(20, 6)
+    test_sentences[0] = [("acme", "B-ORG"), *test_sentences[0]]
+    test = write_conll(tmp_path / "b.conll", test_sentences)
+    out = tmp_path / "r"
+    assert main(["train", "--train", str(train), "--test", str(test), "--out", str(out),
+                 *QUICK, "trainer.steps=5"]) == 0
+    assert "test: tags the training data never had (B-ORG) on 1 token: scored as errors" in \
+        capsys.readouterr().out
+    metrics = json.loads((out / "test_metrics.json").read_text())
+    total = sum(len(s) for s in test_sentences)
+    assert metrics["test_acc"] <= (total - 1) / total  # the unseen tag is always an error

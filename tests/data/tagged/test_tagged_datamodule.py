@@ -108,8 +108,8 @@ def test_a_tag_unseen_in_training_is_minus_one_and_counted(tmp_path, ner_file):
     write_conll(test, [["Peter", "met", "EU", "people"], ["EU", "EU"]],
                 [["B-PER", "O", "B-MISC", "B-X"], ["B-MISC", "O"]])
     dm = ready(config(train=str(ner_file), test=str(test)))
-    assert "test: 3 tokens carry tags the training data never had (B-MISC, B-X): they count " \
-        "as errors" in dm.notes
+    assert "test: tags the training data never had (B-MISC, B-X) on 3 tokens: scored as " \
+        "errors" in dm.notes
     assert dm.tags == ["O", "B-LOC", "B-PER"]
     split, loader, n = dm.report_split()
     tags = torch.cat([b["tags"].flatten() for b in loader])

@@ -233,9 +233,8 @@ class TaggedDataModule(SourceDataModule):
             names = ", ".join(t for t, _ in unseen.most_common(5))
             more = f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""
             count = sum(unseen.values())
-            self.notes.append(f"{what}: {count:,} token{'s' if count > 1 else ''} carry tags "
-                              f"the training data never had ({names}{more}): they count as "
-                              "errors")
+            self.notes.append(f"{what}: tags the training data never had ({names}{more}) on "
+                              f"{count:,} token{'s' if count > 1 else ''}: scored as errors")
         if what == "predict" and unknown:
             only = sum(1 for item in items if (item["tokens"] == UNK_ID).all())
             self._predict_notes.append(
