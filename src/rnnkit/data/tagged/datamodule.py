@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.batching import make_loader
 from rnnkit.data.choices import auto_batch_size, auto_val_fraction, file_digest
 from rnnkit.data.info import DataInfo
-from rnnkit.data.source import PredictData, PredictInputs, SourceDataModule
+from rnnkit.data.source import PredictData, PredictInputs
+from rnnkit.data.splits import SplitDataModule
 from rnnkit.data.tagged.batches import UNSEEN_TAG, TaggedDataset, collate_tagged, piece_bounds
 from rnnkit.data.tagged.config import TaggedConfig
 from rnnkit.data.tagged.features import (
@@ -37,10 +37,9 @@ from rnnkit.models.tag_schemes import tag_order, tag_scheme
 __all__ = ["BIGRAM_MIN_COUNT", "TaggedDataModule"]
 
 BIGRAM_MIN_COUNT = 2  # a bigram seen once in training is <unk>: the model learns what that is
-_PREDICT_BATCH = 256
 
 
-class TaggedDataModule(SourceDataModule):
+class TaggedDataModule(SplitDataModule):
     """Tagged sentences for the tag family.
 
     The training sentences (``data.train``) are split by the MD5 of each sentence's text (its
@@ -77,6 +76,8 @@ class TaggedDataModule(SourceDataModule):
         info = dm.describe()  # class_names ('b', 'm', 'e', 's'), features {'bigrams': ...}
     """
 
+    collate = staticmethod(collate_tagged)
+
     def __init__(self, config: TaggedConfig, *, seed: int = 0, purpose: str = "train",
                  state: Mapping[str, Any] | None = None,
                  predict: PredictInputs | None = None) -> None:
@@ -86,7 +87,6 @@ class TaggedDataModule(SourceDataModule):
         self.state = dict(state or {})
         self.batch_size: int | str = config.batch_size
         self.val_fraction: float | str = self.state.get("val_fraction", config.val_fraction)
-        self.splits: dict[str, TaggedDataset] = {}
         self.digests: dict[str, str] = {}  # SHA-256 of the files read, by split
         self.predict_format: str | None = None
         self._predict_keys: dict[str, list[Any]] = {}
@@ -361,34 +361,7 @@ class TaggedDataModule(SourceDataModule):
                         max_length=int(train.lengths.max()), num_train=len(train),
                         state=self.data_state())
 
-    def has_validation(self) -> bool:
-        return "val" in self.splits
-
-    def _loader(self, split: str, train: bool = False) -> Any:
-        ds = self.splits[split]
-        batch = self.batch_size if isinstance(self.batch_size, int) else 64
-        return make_loader(ds, ds.lengths, batch if split != "predict" else _PREDICT_BATCH,
-                           collate_tagged, train=train,
-                           bucket=self.config.bucket and split != "predict", seed=self.seed,
-                           num_workers=self.config.num_workers)
-
-    def train_dataloader(self) -> Any:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> Any:
-        return self._loader("val") if "val" in self.splits else []
-
-    def test_dataloader(self) -> Any:
-        return self._loader("test")
-
-    def report_split(self) -> tuple[str, Any, int]:
-        for split in ("test", "val"):
-            if split in self.splits:
-                return split, self._loader(split), len(self.splits[split])
-        raise ValueError("no test file, no test fraction and no validation split: nothing to "
-                         "report a figure on; give --test FILE or data.test_fraction")
-
     def predict_data(self) -> PredictData:
-        return PredictData(self._loader("predict"), dict(self._predict_keys),
+        return PredictData(self.loader("predict"), dict(self._predict_keys),
                            dict(self._predict_labels), self.notes + self._predict_notes,
                            format=self.predict_format or "")

@@ -10,11 +10,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from rnnkit.data.batching import make_loader
 from rnnkit.data.choices import auto_batch_size, auto_val_fraction, file_digest, target_statistics
 from rnnkit.data.info import DataInfo
 from rnnkit.data.sequences.labels import infer_task, label_order
-from rnnkit.data.source import PredictData, PredictInputs, SourceDataModule
+from rnnkit.data.source import PredictData, PredictInputs
+from rnnkit.data.splits import SplitDataModule
 from rnnkit.data.text.config import TextConfig
 from rnnkit.data.text.readers import TextExamples, read_class_files, read_text
 from rnnkit.data.text.tokenize import Tokenizer
@@ -67,7 +67,7 @@ def collate_tokens(batch: Sequence[tuple[np.ndarray, Any]]) -> tuple[torch.Tenso
     return ids, lengths, torch.as_tensor(t, dtype=dtype)
 
 
-class TextDataModule(SourceDataModule):
+class TextDataModule(SplitDataModule):
     """Texts for the classify and regress families.
 
     The training texts (``data.train`` or ``data.class_files``) are split by
@@ -88,6 +88,8 @@ class TextDataModule(SourceDataModule):
     or float32 targets (``None`` for unlabelled prediction data).
     """
 
+    collate = staticmethod(collate_tokens)
+
     def __init__(self, config: TextConfig, *, seed: int = 0, task: str = "auto",
                  purpose: str = "train", state: Mapping[str, Any] | None = None,
                  predict: PredictInputs | None = None) -> None:
@@ -98,7 +100,6 @@ class TextDataModule(SourceDataModule):
         self.state = dict(state or {})
         self.batch_size: int | str = config.batch_size
         self.val_fraction: float | str = config.val_fraction
-        self.splits: dict[str, TokenDataset] = {}
         self.tokenizer: Tokenizer | None = None
         self.vocabulary: Vocabulary | None = None
         self.task = self.state.get("task")
@@ -348,33 +349,6 @@ class TextDataModule(SourceDataModule):
             target_mean=mean, target_std=std,
             max_length=int(train.lengths.max()), num_train=len(train), state=self.data_state())
 
-    def has_validation(self) -> bool:
-        return "val" in self.splits
-
-    def _loader(self, split: str, train: bool = False) -> Any:
-        ds = self.splits[split]
-        batch = self.batch_size if isinstance(self.batch_size, int) else 64
-        return make_loader(ds, ds.lengths, batch if split != "predict" else 256,
-                           collate_tokens, train=train,
-                           bucket=self.config.bucket and split != "predict", seed=self.seed,
-                           num_workers=self.config.num_workers)
-
-    def train_dataloader(self) -> Any:
-        return self._loader("train", train=True)
-
-    def val_dataloader(self) -> Any:
-        return self._loader("val") if "val" in self.splits else []
-
-    def test_dataloader(self) -> Any:
-        return self._loader("test")
-
-    def report_split(self) -> tuple[str, Any, int]:
-        for split in ("test", "val"):
-            if split in self.splits:
-                return split, self._loader(split), len(self.splits[split])
-        raise ValueError("no test file, no test fraction and no validation split: nothing to "
-                         "report a figure on; give --test FILE or data.test_fraction")
-
     def predict_data(self) -> PredictData:
         ds = self.splits["predict"]
         examples = self._predict
@@ -384,5 +358,5 @@ class TextDataModule(SourceDataModule):
         labels: dict[str, list[Any]] = {}
         if examples.labels is not None:
             labels = {"label" if self.task == "classification" else "target": examples.labels}
-        return PredictData(self._loader("predict"), keys, labels,
+        return PredictData(self.loader("predict"), keys, labels,
                            self.notes + self._predict_notes)
