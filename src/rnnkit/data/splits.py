@@ -18,8 +18,9 @@ class SplitDataModule(SourceDataModule):
 
     Loaders batch by length buckets (``data.bucket``) with the resolved ``batch_size`` (64
     while it is still ``auto``), prediction in batches of :attr:`PREDICT_BATCH` in input order.
-    Subclasses set :attr:`collate` and, in ``__init__``, ``config``, ``seed`` and
-    ``batch_size``.
+    Subclasses set :attr:`collate` and, in ``__init__``, ``config``, ``seed``, ``purpose``
+    and ``batch_size``, and read the splits in ``_load_train()`` (the training file and its
+    splits), ``_load_file(split, path)`` (a validation or test file) and ``_load_predict()``.
     """
 
     collate: ClassVar[Callable[[Any], Any]]
@@ -28,6 +29,29 @@ class SplitDataModule(SourceDataModule):
     def __init__(self) -> None:
         super().__init__()
         self.splits: dict[str, Any] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        """Read what the purpose needs, once: training reads every split; evaluation the test
+        file, or the training file for its validation split; prediction what to predict."""
+        c = self.config
+        needs_train = self.purpose == "train" or (self.purpose == "evaluate" and c.test is None)
+        if needs_train and "train" not in self.splits:
+            self._load_train()
+        if needs_train and c.val is not None and "val" not in self.splits:
+            self._load_file("val", c.val)
+        if self.purpose != "predict" and c.test is not None and "test" not in self.splits:
+            self._load_file("test", c.test)
+        if self.purpose == "predict" and "predict" not in self.splits:
+            self._load_predict()
+
+    def _load_train(self) -> None:
+        raise NotImplementedError
+
+    def _load_file(self, split: str, path: str) -> None:
+        raise NotImplementedError
+
+    def _load_predict(self) -> None:
+        raise NotImplementedError
 
     def loader(self, split: str, train: bool = False) -> Any:
         """The DataLoader of ``split`` (``train``: shuffled, seeded by the epoch)."""

@@ -305,18 +305,6 @@ class TaggedDataModule(SplitDataModule):
             tags = None
         self.splits["predict"] = self._encode(tokens, tags, "predict")
 
-    def setup(self, stage: str | None = None) -> None:
-        c = self.config
-        needs_train = self.purpose == "train" or (self.purpose == "evaluate" and c.test is None)
-        if needs_train and "train" not in self.splits:
-            self._load_train()
-        if needs_train and c.val is not None and "val" not in self.splits:
-            self._load_file("val", c.val)
-        if self.purpose != "predict" and c.test is not None and "test" not in self.splits:
-            self._load_file("test", c.test)
-        if self.purpose == "predict" and "predict" not in self.splits:
-            self._load_predict()
-
     # ---- the source interface --------------------------------------------------------------
     def resolved(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size, "val_fraction": float(self.val_fraction),

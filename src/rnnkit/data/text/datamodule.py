@@ -300,24 +300,15 @@ class TextDataModule(SplitDataModule):
                 "the prediction rests on none of what the model learnt"
         self._predict_notes.append(note)
 
-    def setup(self, stage: str | None = None) -> None:
-        c = self.config
-        needs_train = self.purpose == "train" or (self.purpose == "evaluate" and c.test is None)
-        if needs_train and "train" not in self.splits:
-            self._load_train()
-        if needs_train and c.val is not None and "val" not in self.splits:
-            self._load_file("val", c.val)
-        if self.purpose != "predict" and c.test is not None and "test" not in self.splits:
-            self._load_file("test", c.test)
-        if self.purpose == "predict" and "predict" not in self.splits:
-            p = self.predict_inputs
-            if p.data is not None:
-                self._load_file("predict", p.data)
-            else:
-                ids, _, unknown, total = self._encode(list(p.texts), "predict")
-                self.splits["predict"] = TokenDataset(ids, None)
-                self._predict = TextExamples(list(p.texts), None, [], "--text")
-                self._unknown_note(ids, unknown, total)
+    def _load_predict(self) -> None:
+        p = self.predict_inputs
+        if p.data is not None:
+            self._load_file("predict", p.data)
+            return
+        ids, _, unknown, total = self._encode(list(p.texts), "predict")
+        self.splits["predict"] = TokenDataset(ids, None)
+        self._predict = TextExamples(list(p.texts), None, [], "--text")
+        self._unknown_note(ids, unknown, total)
 
     # ---- the source interface --------------------------------------------------------------
     def resolved(self) -> dict[str, Any]:
