@@ -158,6 +158,22 @@ def time_generation(tokens: int, run: str | None) -> None:
     print(f"  re-running the whole sequence:  {tokens / rerun_s:,.0f} tokens/s")
     print(f"  ratio: streaming is {rerun_s / stream_s:.1f}x faster")
 
+    # One step of the recurrent stack: the explicit step (what RecurrentLayer.step runs) vs
+    # torch's fused kernel called on a sequence of length one.
+    rnn, x = model.rnn, model.embedding(prompt[:1])[None]  # (1, 1, E)
+    with torch.inference_mode():
+        _, state = rnn(model.embedding(prompt)[None])
+        per_step = {}
+        for path in ("explicit", "fast", "explicit", "fast"):
+            rnn.path = path
+            start = time.perf_counter()
+            for _ in range(200):
+                rnn(x, state)
+            per_step.setdefault(path, []).append((time.perf_counter() - start) / 200)
+        rnn.path = "auto"
+    print(f"  one step of the stack: explicit {1e3 * min(per_step['explicit']):.2f} ms, "
+          f"torch's fused kernel {1e3 * min(per_step['fast']):.2f} ms")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
