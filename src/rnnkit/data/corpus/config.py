@@ -100,7 +100,7 @@ CONFIG = CorpusConfig
 
 
 # A language model a laptop trains in minutes: a 2-layer LSTM of 256 over 64-wide embeddings,
-# 600 steps of 64 streams x 128 tokens (about 5 epochs of Tiny Shakespeare; benchmarks/RESULTS.md).
+# 600 steps of 64 streams x 128 tokens (about 5 epochs of Tiny Shakespeare).
 _DEFAULTS: dict[str, Any] = {
     "model": {"cell": "lstm", "hidden_size": 256, "num_layers": 2, "embedding_dim": 64,
               "output_dropout": 0.1},
