@@ -5,7 +5,7 @@ rnnkit's BiLSTM-CRF recipe, on the same test sentences, side by side in one proc
     .venv/bin/python benchmarks/bench_tag.py [--config configs/pku_segmentation.yaml] [--out DIR]
 
 The split is the recipe's: a sentence is a test sentence when the MD5 of its characters joined
-by spaces (rnnkit.data.text.datamodule.hash_fraction) is below data.test_fraction (0.1). The
+by spaces (rnnkit.data.text.datamodule.hash_split) is below data.test_fraction (0.1). The
 CRF (sklearn-crfsuite, L-BFGS, c1 0.05, c2 0.01, 100 iterations; features: the characters at
 offsets -2..2 and the bigrams around the character) trains on every other sentence; the recipe
 holds 10 % of those out for validation. Both are scored by word F1 (the words of the BMES tags,
@@ -60,7 +60,7 @@ def main() -> None:
     os.chdir(ROOT)
     from rnnkit.config import load_config
     from rnnkit.data.tagged import read_tagged
-    from rnnkit.data.text.datamodule import hash_fraction
+    from rnnkit.data.text.datamodule import hash_split
     from rnnkit.runs.train import train
 
     overrides = [("trainer.progress_bar", False)]
@@ -68,10 +68,9 @@ def main() -> None:
         overrides.append(("out", str(args.out)))
     config = load_config(args.config, overrides)
     read = read_tagged(config.data.train)
-    split: dict[str, list] = {"train": [], "test": []}
-    for tokens, tags in zip(read.tokens, read.tags, strict=True):
-        part = "test" if hash_fraction(" ".join(tokens)) < config.data.test_fraction else "train"
-        split[part].append((tokens, tags))
+    parts = hash_split((" ".join(t) for t in read.tokens), config.data.test_fraction, 0.0)
+    sentences = list(zip(read.tokens, read.tags, strict=True))
+    split = {name: [sentences[i] for i in parts[name]] for name in ("train", "test")}
     print(f"{len(split['train'])} training and {len(split['test'])} test sentences "
           f"({sum(len(s) for s, _ in split['test']):,} test characters)", flush=True)
 

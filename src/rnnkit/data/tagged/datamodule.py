@@ -30,7 +30,7 @@ from rnnkit.data.tagged.readers import (
     read_tagged,
 )
 from rnnkit.data.tagged.tagset import tags_note
-from rnnkit.data.text.datamodule import hash_fraction
+from rnnkit.data.text.datamodule import hash_split
 from rnnkit.data.text.vocab import UNK_ID, Vocabulary
 from rnnkit.models.tag_schemes import tag_order, tag_scheme
 
@@ -133,13 +133,9 @@ class TaggedDataModule(SplitDataModule):
                     "training sentences")
                 self.notes.append(note)
         val_fraction = float(self.val_fraction) * (1 - test_fraction)
-        parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-        for i, tokens in enumerate(read.tokens):
-            text = " ".join(tokens)
-            u = hash_fraction(text.lower() if self.lowercase else text)
-            part = "test" if u < test_fraction else "val" \
-                if u < test_fraction + val_fraction else "train"
-            parts[part].append(i)
+        texts = (" ".join(tokens) for tokens in read.tokens)
+        parts = hash_split((t.lower() if self.lowercase else t for t in texts),
+                           test_fraction, val_fraction)
         if test_fraction or val_fraction:
             self.notes.append(
                 f"split by the MD5 of each sentence: {len(parts['train']):,} training, "

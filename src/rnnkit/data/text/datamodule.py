@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,13 +20,28 @@ from rnnkit.data.text.readers import TextExamples, read_class_files, read_text
 from rnnkit.data.text.tokenize import Tokenizer
 from rnnkit.data.text.vocab import UNK_ID, Vocabulary
 
-__all__ = ["TextDataModule", "TokenDataset", "collate_tokens", "hash_fraction", "text_digest"]
+__all__ = ["TextDataModule", "TokenDataset", "collate_tokens", "hash_fraction", "hash_split",
+           "text_digest"]
 
 
 def hash_fraction(text: str) -> float:
     """A number in [0, 1) fixed by the text alone (its MD5): splits made with it put identical
     texts in the same split, on every machine and for every seed."""
     return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:12], 16) / 16**12
+
+
+def hash_split(keys: Iterable[str], test_fraction: float,
+               val_fraction: float) -> dict[str, list[int]]:
+    """The indices of ``keys`` by split: key i is ``test`` when its :func:`hash_fraction` is
+    below ``test_fraction``, ``val`` when below ``test_fraction + val_fraction``, else
+    ``train`` (``val_fraction`` is a part of all the keys, not of what the test part left)."""
+    parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
+    for i, key in enumerate(keys):
+        u = hash_fraction(key)
+        part = "test" if u < test_fraction else "val" \
+            if u < test_fraction + val_fraction else "train"
+        parts[part].append(i)
+    return parts
 
 
 def text_digest(examples: TextExamples) -> str:
@@ -167,12 +182,8 @@ class TextDataModule(SplitDataModule):
                     remaining, has_test or test_fraction > 0, "training texts")
                 self.notes.append(note)
         val_fraction = float(self.val_fraction) * (1 - test_fraction)
-        parts: dict[str, list[int]] = {"train": [], "val": [], "test": []}
-        for i, text in enumerate(examples.texts):
-            u = hash_fraction(text.lower() if c.lowercase else text)
-            part = "test" if u < test_fraction else "val" \
-                if u < test_fraction + val_fraction else "train"
-            parts[part].append(i)
+        parts = hash_split((t.lower() if c.lowercase else t for t in examples.texts),
+                           test_fraction, val_fraction)
         if test_fraction or val_fraction:
             self.notes.append(
                 f"split by the MD5 of each text: {len(parts['train'])} training, "
