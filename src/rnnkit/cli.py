@@ -332,7 +332,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from rnnkit.families.lm.sample import Sampling
+    from rnnkit.families.lm.sample import Sampling, seeded_generator
 
     if args.length < 1:
         raise ValueError(f"--length is the number of tokens to generate: at least 1, got "
@@ -340,17 +340,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     if args.num_samples < 1:
         raise ValueError(f"--num-samples must be at least 1, got {args.num_samples}")
     sampling = Sampling(args.temperature, args.top_k, args.top_p)  # checked before loading
-    import torch
-
     from rnnkit.runs.generate import load_sampler
     from rnnkit.runs.trainer import cpu_threads
 
     sampler, config = load_sampler(args.target, args.overrides)
-    generator = torch.Generator()
-    if args.seed is None:
-        generator.seed()
-    else:
-        generator.manual_seed(args.seed)
+    generator = seeded_generator(args.seed)
     prompt = sampler.prompt_text(sampler.encode_prompt(args.prompt)) if args.prompt else ""
     with cpu_threads(config):
         for i in range(args.num_samples):

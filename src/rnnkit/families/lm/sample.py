@@ -17,7 +17,7 @@ from rnnkit.data.text.vocab import PAD_ID, UNK_ID, Vocabulary
 from rnnkit.models.decoding import check_sampling, stream_tokens
 from rnnkit.models.language_model import LanguageModel
 
-__all__ = ["Sampling", "TextSampler"]
+__all__ = ["Sampling", "TextSampler", "seeded_generator"]
 
 _REPLACEMENT = "\ufffd"  # a byte-level piece that is not a whole character yet
 
@@ -33,6 +33,16 @@ class Sampling:
 
     def __post_init__(self) -> None:
         check_sampling(self.temperature, self.top_k, self.top_p)
+
+
+def seeded_generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator:
+    """A generator seeded with ``seed`` (the same seed, the same text), or at random (None)."""
+    generator = torch.Generator(device=device)
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return generator
 
 
 class TextSampler:
@@ -105,9 +115,5 @@ class TextSampler:
     def sample(self, prompt: str, length: int, sampling: Sampling = Sampling(),
                seed: int | None = None) -> str:
         """The whole continuation of ``prompt`` at once (seeded: the same seed, the same text)."""
-        generator = torch.Generator(device=next(self.model.parameters()).device)
-        if seed is not None:
-            generator.manual_seed(seed)
-        else:
-            generator.seed()
+        generator = seeded_generator(seed, next(self.model.parameters()).device)
         return "".join(self.stream(prompt, length, sampling, generator))
