@@ -28,6 +28,9 @@ class DataInfo:
         stream: the data are one long token stream whose targets are the next tokens (a
             language model's data), not examples with labels.
         step_labels: every step has a label of its own (tagging); ``class_names`` are the tags.
+        target_vocabulary: the tokens of target sequences (sequence to sequence), in id order:
+            ``<pad>`` (0), ``<unk>`` (1), ``<s>`` (2, start), ``</s>`` (3, end), then the rest;
+            empty otherwise.
         features: vocabularies of token features beyond the tokens, by name, each in id order
             with ``<pad>`` (0) and ``<unk>`` (1) first: ``"chars"`` (the characters of words,
             for a character-level word encoder), ``"bigrams"`` (character bigrams).
@@ -46,12 +49,16 @@ class DataInfo:
     stream: bool = False
     step_labels: bool = False
     features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    target_vocabulary: tuple[str, ...] = ()
     state: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def targets(self) -> str:
         """``"classes"`` (class labels), ``"values"`` (numeric targets), ``"tags"`` (a class
-        label for every step) or ``"next_tokens"`` (a stream)."""
+        label for every step), ``"sequences"`` (a target sequence for every input) or
+        ``"next_tokens"`` (a stream)."""
+        if self.target_vocabulary:
+            return "sequences"
         if self.stream:
             return "next_tokens"
         if self.step_labels:
@@ -70,6 +77,7 @@ class DataInfo:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["vocabulary"], d["class_names"] = list(self.vocabulary), list(self.class_names)
+        d["target_vocabulary"] = list(self.target_vocabulary)
         d["state"] = dict(self.state)
         d["features"] = {k: list(v) for k, v in self.features.items()}
         return d
@@ -81,7 +89,7 @@ class DataInfo:
         if unknown:
             raise ValueError(f"a data description has unknown keys {sorted(unknown)}")
         values = dict(data)
-        for key in ("vocabulary", "class_names"):
+        for key in ("vocabulary", "class_names", "target_vocabulary"):
             values[key] = tuple(str(v) for v in values.get(key) or ())
         values["features"] = {str(k): tuple(str(t) for t in v)
                               for k, v in (values.get("features") or {}).items()}

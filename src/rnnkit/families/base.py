@@ -25,6 +25,7 @@ __all__ = ["TARGET_WORDS", "FamilyTask", "TaskFamily", "unpack_batch"]
 # What each kind of target is, for messages (DataInfo.targets, TaskFamily.targets).
 TARGET_WORDS = {"classes": "class labels", "values": "numeric targets",
                 "tags": "a label for every step",
+                "sequences": "a target sequence for every input",
                 "next_tokens": "one long text (its next tokens are the targets)"}
 
 
