@@ -44,6 +44,11 @@ def _add_overrides(p: argparse.ArgumentParser, *, training: bool | None) -> None
             help="train a language model on one UTF-8 text file (data.name=corpus, task lm; "
             "the last 10%% is validation unless --val FILE); sets data.train",
         )
+        g.add_argument(
+            "--series", metavar="FILE",
+            help="forecast dated values: a CSV (date,value; wide or long) or .tsf file "
+            "(data.name=series, task forecast unless --task); sets data.train",
+        )
         g.add_argument("--task", metavar="NAME",
                        help="the task family: classify, regress or lm (default: from the data)")
         g.add_argument("--val", metavar="FILE",
@@ -165,6 +170,27 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
                    metavar="KEY=VALUE", help="e.g. --set trainer.threads=1")
 
     p = sub.add_parser(
+        "forecast", help="forecast the steps after the end of a file with a forecast run",
+        description="Forecast the --horizon steps after the end of every series of --data FILE "
+        "(read as the run's training file was) with a forecast run's best checkpoint (rnnkit "
+        "train --series FILE). --output CSV gets a date column and a forecast column (an id "
+        "column for several series, q10/q50/q90... columns for a quantile model) and a PNG "
+        "plot of the history and the forecast beside it (same name, .png); without --output "
+        "the CSV goes to standard output. --horizon may not exceed the run's data.horizon.",
+    )
+    p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("--data", metavar="FILE", required=True,
+                   help="the series to continue (CSV or .tsf, as in training)")
+    p.add_argument("--horizon", type=int, default=None, metavar="H",
+                   help="steps to forecast (default and most: the run's data.horizon)")
+    p.add_argument("--output", metavar="CSV", help="write the forecast as CSV and its plot "
+                   "beside it; existing files are kept unless --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --output file and its plot")
+    p.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                   metavar="KEY=VALUE", help="e.g. --set trainer.threads=1")
+
+    p = sub.add_parser(
         "shapes", help="show the tensor shapes of a recurrent layer",
         description="Show every parameter, input, output and state shape of a recurrent layer.",
     )
@@ -188,6 +214,10 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
         items.append(("task", args.task))
     if getattr(args, "text_file", None) is not None:
         items += [("data.name", "corpus"), ("data.train", args.text_file)]
+    if getattr(args, "series", None) is not None:
+        items += [("data.name", "series"), ("data.train", args.series)]
+        if getattr(args, "task", None) is None:
+            items.append(("task", "forecast"))
     if getattr(args, "val", None) is not None:
         items.append(("data.val", args.val))
     if getattr(args, "train", None) is not None:
@@ -236,6 +266,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if args.text_file and args.data_dir:
             raise ValueError("--data-dir says where MNIST lives; with --text FILE the data are "
                              "your text: leave out --data-dir")
+        if args.series and (args.train or args.text_file or args.data_dir):
+            raise ValueError("--series FILE trains a forecaster on dated values: leave out "
+                             "--train, --text and --data-dir")
         if args.test and not (args.train or args.text_file) and not args.config:
             raise ValueError("--test FILE goes with your own training data (--train FILE); the "
                              "main job's MNIST data have their own test split")
@@ -359,6 +392,46 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    if args.horizon is not None and args.horizon < 1:
+        raise ValueError(f"--horizon is the number of steps to forecast: at least 1, got "
+                         f"{args.horizon}")
+    if args.output:
+        from rnnkit.runs.forecast import plot_path
+
+        if os.path.isdir(args.output):
+            raise ValueError(f"--output {args.output} is a directory; give the path of a CSV "
+                             "file")
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise ValueError(f"--output {args.output}: the folder {folder} does not exist")
+        if str(plot_path(args.output)) == os.path.normpath(args.output):
+            raise ValueError(f"--output {args.output}: the plot is written beside the CSV as "
+                             "a .png; give a CSV name such as forecast.csv")
+        for path in (args.output, str(plot_path(args.output))):
+            if os.path.exists(path) and not args.overwrite:
+                raise ValueError(f"{path} exists; rnnkit never writes over a file unless "
+                                 "asked: choose another --output or add --overwrite")
+            if os.path.exists(path) and os.path.exists(args.data) \
+                    and os.path.samefile(path, args.data):
+                raise ValueError(f"--output {args.output} would replace the --data file; "
+                                 "choose another name")
+    from rnnkit.runs.forecast import forecast, write_forecast
+
+    result = forecast(args.target, args.data, args.horizon, args.overrides)
+    for note in result.notes:
+        print(f"rnnkit forecast: {note}", file=sys.stderr)
+    if not args.output:
+        print(result.to_csv(), end="")
+        return 0
+    csv_path, png_path = write_forecast(result, args.output)
+    steps = len(result.dates[0])
+    what = f"{len(result.series)} series" if len(result.series) > 1 else result.target
+    print(f"forecast of {what}, {steps} steps ({result.columns['date'][0]} to "
+          f"{result.columns['date'][steps - 1]}), written to {csv_path}; plot {png_path}")
+    return 0
+
+
 def _cmd_shapes(args: argparse.Namespace) -> int:
     from rnnkit import shapes
 
@@ -370,6 +443,7 @@ COMMANDS = {
     "evaluate": _cmd_evaluate,
     "predict": _cmd_predict,
     "generate": _cmd_generate,
+    "forecast": _cmd_forecast,
     "shapes": _cmd_shapes,
 }
 

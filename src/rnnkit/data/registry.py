@@ -21,6 +21,7 @@ SOURCES: dict[str, str] = {
     "text": "rnnkit.data.text",
     "corpus": "rnnkit.data.corpus",
     "tagged": "rnnkit.data.tagged",
+    "series": "rnnkit.data.series",
 }
 
 

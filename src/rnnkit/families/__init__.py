@@ -8,6 +8,8 @@ its model and LightningModule from a :class:`~rnnkit.data.info.DataInfo`.
 * ``regress``: many-to-one, a number per sequence (classify's numeric-target variant).
 * ``tag``: many-to-many, a label for every step (data.name=tagged).
 * ``lm``: one-to-many, a language model of one long text (data.name=corpus), and generation.
+* ``forecast``: windows of dated series (data.name=series): the next H values, with the
+  naive, seasonal naive, drift and mean baselines beside it on the same windows.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ FAMILIES: dict[str, str] = {
     "regress": "rnnkit.families.regress",
     "lm": "rnnkit.families.lm",
     "tag": "rnnkit.families.tag",
+    "forecast": "rnnkit.families.forecast",
 }
 
 
