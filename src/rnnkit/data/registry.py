@@ -13,7 +13,8 @@ from typing import Any
 
 from rnnkit.registry import entry_module
 
-__all__ = ["FILE_SOURCES", "SOURCES", "detect_source", "get_source", "source_config"]
+__all__ = ["FILE_SOURCES", "SOURCES", "TASK_SOURCES", "detect_source", "get_source",
+           "source_config"]
 
 SOURCES: dict[str, str] = {
     "mnist": "rnnkit.data.mnist",
@@ -21,19 +22,26 @@ SOURCES: dict[str, str] = {
     "text": "rnnkit.data.text",
     "corpus": "rnnkit.data.corpus",
     "tagged": "rnnkit.data.tagged",
+    "pairs": "rnnkit.data.pairs",
     "series": "rnnkit.data.series",
 }
 
 
 # The sources ``rnnkit train --train PATH`` chooses among, the most particular first: each
 # one's config module has ``claims(path) -> bool``.
-FILE_SOURCES = ("tagged", "text", "files")
+FILE_SOURCES = ("pairs", "tagged", "text", "files")
+
+# The sources a task reads whatever the file looks like.
+TASK_SOURCES = {"seq2seq": "pairs"}
 
 
-def detect_source(path: str) -> str:
-    """The source that reads ``path`` (a file or a directory): the first in
-    :data:`FILE_SOURCES` that claims it; ``files`` when none does (its reader names what it
-    expected)."""
+def detect_source(path: str, task: str | None = None) -> str:
+    """The source that reads ``path`` (a file or a directory) for ``task`` (a family name,
+    ``auto`` or None): the task's own source when it has one (:data:`TASK_SOURCES`:
+    ``seq2seq`` reads ``pairs``); else the first in :data:`FILE_SOURCES` that claims it;
+    ``files`` when none does (its reader names what it expected)."""
+    if task in TASK_SOURCES:
+        return TASK_SOURCES[task]
     for name in FILE_SOURCES:
         if source_config(name).claims(path):
             return name
