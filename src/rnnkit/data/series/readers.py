@@ -192,11 +192,12 @@ def read_csv_series(path: str | Path, *, target: str | list[str] | None = None,
     for name in covariates:
         if name not in header:
             raise ValueError(f"{path}: data.covariates names {name!r}, not a column")
-    long = id_col is not None or len(set(dates)) < len(dates)
     numeric = [i for i in range(len(header)) if i not in skip and _numeric(columns[i])]
-    if long:
+    text = [i for i in range(len(header)) if i not in skip and i not in numeric]
+    # long when the dates repeat and a text column tells the rows apart (without one, the
+    # repeated dates are duplicates, which regularize() reports)
+    if id_col is not None or (len(set(dates)) < len(dates) and text):
         if id_col is None:
-            text = [i for i in range(len(header)) if i not in skip and i not in numeric]
             if len(text) != 1:
                 raise ValueError(
                     f"{path}: dates repeat, so the file is long (one row per series and date), "
