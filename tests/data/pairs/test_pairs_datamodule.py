@@ -69,6 +69,13 @@ def test_evaluation_has_one_example_per_source_with_all_its_targets(cmu_file):
             want = [tuple(dm.vocabularies["target"].index.get(t, UNSEEN_TOKEN)
                           for t in pron.split()) for pron in expected[word]]
             assert refs == list(dict.fromkeys(want)), word  # a palindrome's twice: once
+    for batch in batches(dm, "train"):  # one example per pair, every target a reference
+        for row, length, target, refs in zip(batch["source"], batch["source_lengths"],
+                                             batch["target"], batch["references"], strict=True):
+            word = texts(dm, row[:length].tolist(), "source").replace(" ", "")
+            ids = target.tolist()
+            assert tuple(ids[1: ids.index(EOS_ID)]) in refs
+            assert len(refs) == len(set(expected[word])), word
 
 
 def test_a_target_is_bos_ids_eos_padded_and_the_batch_dict_has_its_keys(table_file):
@@ -201,3 +208,53 @@ def test_the_source_trains_seq2seq_only_and_config_errors(tmp_path, table_file):
         config(train=str(table_file), format="lines")
     with pytest.raises(ConfigError, match=r"data.val_target: no such file"):
         config(train=str(table_file), val=str(table_file), val_target="nope").check_files()
+
+
+def test_aligned_line_files_for_every_split_and_evaluation_on_a_test_file(tmp_path):
+    def lines(name, rows):
+        path = tmp_path / name
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        return str(path)
+
+    vocabulary = words(80)
+    files = {}
+    for split, part in (("train", vocabulary[:60]), ("val", vocabulary[60:70]),
+                        ("test", vocabulary[70:])):
+        files[split] = lines(f"{split}.src", [" ".join(part[k:k + 3]) for k in range(len(part))])
+        files[f"{split}_target"] = lines(f"{split}.tgt", [" ".join(reversed(part[k:k + 3]))
+                                                          for k in range(len(part))])
+    cfg = config(**files)
+    dm = ready(cfg)
+    assert {k: len(v) for k, v in dm.splits.items()} == {"train": 60, "val": 10, "test": 10}
+    assert dm.resolved()["source_tokenizer"] == "word" and dm.resolved()["val_fraction"] == 0.0
+    state = dm.describe().state
+    assert {"train_sha256", "train_target_sha256", "val_sha256", "val_target_sha256",
+            "test_sha256", "test_target_sha256"} <= set(state)
+    evaluated = PairsDataModule(cfg, purpose="evaluate", state=state)
+    evaluated.setup("test")
+    assert set(evaluated.splits) == {"test"}  # the test file alone is read
+    name, loader, count = evaluated.report_split()
+    assert (name, count) == ("test", 10)
+    assert [b["references"] for b in loader] == [b["references"] for b in dm.loader("test")]
+    changed = tmp_path / "test.tgt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("a", "b", 1), encoding="utf-8")
+    again = PairsDataModule(cfg, purpose="train", state=state)
+    again.setup("fit")
+    with pytest.raises(ValueError, match=r"test.tgt changed since the run started"):
+        again.check_resume(state)
+
+
+def test_subwords_on_both_sides_with_a_shared_vocabulary_share_one_bpe(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = [f"{w} {v},{v} {w}" for w, v in zip(words(100), words(100, seed=1), strict=True)]
+    path.write_text("src,tgt\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    dm = ready(config(train=str(path), source_tokenizer="subword", target_tokenizer="subword",
+                      shared_vocabulary=True, target_vocab_size=60, val_fraction=0.0))
+    state = dm.describe().state
+    assert state["source_tokenizer"] == state["target_tokenizer"]
+    assert state["source_tokenizer"]["kind"] == "subword"
+    assert 4 < len(state["target_vocabulary"]) <= 64
+    restored = PairsDataModule(config(train=str(path)), purpose="train", state=state)
+    restored.setup("fit")
+    assert [x.tolist() for x in restored.splits["train"].sources] == \
+        [x.tolist() for x in dm.splits["train"].sources]

@@ -146,7 +146,7 @@ class PairsDataModule(SplitDataModule):
             sizes = ", ".join(f"{_plural(len(parts[s]), 'pair')} of "
                               f"{_plural(len({keys[i] for i in parts[s]}), 'source')} {name}"
                               for s, name in (("train", "training"), ("val", "validation"),
-                                              ("test", "test")))
+                                              ("test", "test")) if parts[s])
             self.notes.append(f"split by the MD5 of each source text (all targets of a source "
                               f"in one split): {sizes}")
         if not parts["train"]:
