@@ -50,7 +50,8 @@ def _add_overrides(p: argparse.ArgumentParser, *, training: bool | None) -> None
             "(data.name=series, task forecast unless --task); sets data.train",
         )
         g.add_argument("--task", metavar="NAME",
-                       help="the task family: classify, regress or lm (default: from the data)")
+                       help="the task family: classify, regress, tag, lm, seq2seq or forecast "
+                       "(default: from the data)")
         g.add_argument("--val", metavar="FILE",
                        help="data.val: a validation file instead of a split of the training data")
         g.add_argument(
@@ -79,6 +80,17 @@ def _add_overrides(p: argparse.ArgumentParser, *, training: bool | None) -> None
     if training:
         g.add_argument("--verbose", action="store_true",
                        help="also print Lightning's model summary table")
+
+
+def _add_decoding(p: argparse.ArgumentParser) -> None:
+    """How a sequence-to-sequence run decodes (model.beam_size, model.nbest)."""
+    g = p.add_argument_group("decoding (seq2seq runs)")
+    g.add_argument("--beam", type=int, metavar="K",
+                   help="beam search with K beams; 1 = greedy (default: the run's "
+                   "model.beam_size)")
+    if p.prog.endswith("predict"):
+        g.add_argument("--nbest", type=int, metavar="N",
+                       help="write the N best hypotheses of each example (N <= K)")
 
 
 def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
@@ -115,6 +127,7 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
     )
     p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
     p.add_argument("--json", action="store_true", help="print all metrics as JSON")
+    _add_decoding(p)
     _add_overrides(p, training=False)
 
     p = sub.add_parser(
@@ -139,6 +152,7 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
         "--invert", action=argparse.BooleanOptionalAction, default=None,
         help="invert the images (default: only those that look dark-on-light)",
     )
+    _add_decoding(p)
     _add_overrides(p, training=None)
 
     p = sub.add_parser(
@@ -223,7 +237,15 @@ def _overrides(args: argparse.Namespace) -> list[str | tuple[str, object]]:
     if getattr(args, "train", None) is not None:
         from rnnkit.data.registry import detect_source
 
-        items += [("data.name", detect_source(args.train)), ("data.train", args.train)]
+        items += [("data.name", detect_source(args.train, getattr(args, "task", None))),
+                  ("data.train", args.train)]
+    for flag, key in (("beam", "model.beam_size"), ("nbest", "model.nbest")):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            raise ValueError(f"--{flag} must be at least 1 (--beam 1 is greedy decoding), got "
+                             f"{value}")
+        if value is not None:
+            items.append((key, value))
     if getattr(args, "test", None) is not None:
         items.append(("data.test", args.test))
     if getattr(args, "val_fraction", None) is not None:
@@ -351,10 +373,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(result.to_csv(), end="")
         return 0
     if args.data is None:
-        key = next(iter(result.columns))
+        key = next((k for k in ("text", "source") if k in result.columns),
+                   next(iter(result.columns)))
+        scores = result.columns.get("probability", result.columns.get("score"))
         for where, name, p in zip(result.columns[key], result.columns["predicted"],
-                                  result.columns.get("probability", [None] * len(result)),
-                                  strict=True):
+                                  scores or [None] * len(result), strict=True):
             shown = f"{name:.6g}" if isinstance(name, float) else name
             print(f"{where}\t{shown}" + ("" if p is None else f"\t{p:.4f}"))
     if args.output:

@@ -8,6 +8,8 @@ its model and LightningModule from a :class:`~rnnkit.data.info.DataInfo`.
 * ``regress``: many-to-one, a number per sequence (classify's numeric-target variant).
 * ``tag``: many-to-many, a label for every step (data.name=tagged).
 * ``lm``: one-to-many, a language model of one long text (data.name=corpus), and generation.
+* ``seq2seq``: sequence to sequence of another length, an encoder-decoder with attention
+  (data.name=pairs), greedy and beam-search decoding.
 * ``forecast``: windows of dated series (data.name=series): the next H values, with the
   naive, seasonal naive, drift and mean baselines beside it on the same windows.
 """
@@ -26,6 +28,7 @@ FAMILIES: dict[str, str] = {
     "regress": "rnnkit.families.regress",
     "lm": "rnnkit.families.lm",
     "tag": "rnnkit.families.tag",
+    "seq2seq": "rnnkit.families.seq2seq",
     "forecast": "rnnkit.families.forecast",
 }
 

@@ -62,8 +62,11 @@ class Loaded:
 
 
 def eval_keys(config: RunConfig) -> tuple[str, ...]:
-    """The keys evaluate and predict may override for a run of ``config``."""
-    return (*(f"data.{k}" for k in config.data.EVAL_KEYS), *TRAINER_EVAL_KEYS)
+    """The keys evaluate and predict may override for a run of ``config``: the data
+    section's ``EVAL_KEYS`` (how a new file is read), the model section's (how it decodes:
+    seq2seq's beam size) and where the work runs."""
+    return (*(f"data.{k}" for k in config.data.EVAL_KEYS),
+            *(f"model.{k}" for k in getattr(config.model, "EVAL_KEYS", ())), *TRAINER_EVAL_KEYS)
 
 
 def load_run(
