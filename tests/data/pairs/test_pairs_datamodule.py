@@ -258,3 +258,12 @@ def test_subwords_on_both_sides_with_a_shared_vocabulary_share_one_bpe(tmp_path)
     restored.setup("fit")
     assert [x.tolist() for x in restored.splits["train"].sources] == \
         [x.tolist() for x in dm.splits["train"].sources]
+
+
+@pytest.mark.parametrize("tokenizer", ["auto", "word"])
+def test_a_dict_files_pronunciations_are_the_symbols_between_spaces(tmp_path, tokenizer):
+    path = tmp_path / "p.dict"
+    path.write_text("ab A-1 B.2\nba B.2 A-1\n", encoding="utf-8")
+    dm = ready(config(train=str(path), target_tokenizer=tokenizer, val_fraction=0.0))
+    assert dm.describe().target_vocabulary == ("<pad>", "<unk>", "<s>", "</s>", "A-1", "B.2")
+    assert dm.describe().vocabulary == ("<pad>", "<unk>", "a", "b")  # the words' characters

@@ -28,7 +28,8 @@ class PairsConfig(DataSection):
 
     ``auto`` tokenizers: a dict file's words are read as characters and its pronunciations as
     the symbols between spaces; elsewhere each side is read as characters when at most 10% of
-    its training texts hold a space (single words: spelling, transliteration), else as words.
+    its training texts hold a space (single words: spelling, transliteration; or a language
+    written without spaces), else as words (words and punctuation marks).
 
     A pair longer than ``max_source_length`` or ``max_target_length`` tokens is left out of
     training, validation and test (a note counts them); prediction reads every source.
@@ -66,10 +67,10 @@ class PairsConfig(DataSection):
                                    "for single words (a dict file's, or when at most 10% of "
                                    "the training sources hold a space), else word",
                                    choices=SIDE_TOKENIZERS)
-    target_tokenizer: str = option("auto", "char, word or subword; auto: a dict file's "
-                                   "symbols between spaces; else char for single words (at "
-                                   "most 10% of the training targets hold a space), else "
-                                   "word", choices=SIDE_TOKENIZERS)
+    target_tokenizer: str = option("auto", "char, word (a dict file's: the symbols between "
+                                   "spaces) or subword; auto: word for a dict file; else char "
+                                   "for single words (at most 10% of the training targets "
+                                   "hold a space), else word", choices=SIDE_TOKENIZERS)
     source_vocab_size: int = option(8000, "subword: the source BPE vocabulary size", min=5)
     target_vocab_size: int = option(8000, "subword: the target BPE vocabulary size (shared "
                                     "vocabulary with subwords on both sides: the one BPE's)",

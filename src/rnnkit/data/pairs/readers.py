@@ -307,7 +307,8 @@ def detect_format(path: str | os.PathLike, target_path: str | os.PathLike | None
     if not need_target:
         return "lines"
     raise ValueError(f"{os.fspath(path)}: cannot tell how it holds pairs: not a .dict file, "
-                     "no target file (data.train_target) and no header naming a source and a "
+                     "no target file (data.train_target, data.val_target, data.test_target) and "
+                     "no header naming a source and a "
                      f"target column ({', '.join('/'.join(n) for n in COLUMN_NAMES)}); set "
                      "data.format")
 

@@ -30,15 +30,15 @@ def choose_tokenizer(kind: str, side: str, texts: Sequence[str], format: str,
     else characters when at most :data:`SINGLE_WORD_SHARE` of the training ``texts`` hold a
     space, else words), and why (for a note). A subword tokenizer is not yet fitted."""
     why = f"data.{side}_tokenizer={kind}"
-    pattern = None
     if kind == "auto" and format == "dict":
         kind, why = ("char", "a dict file's words") if side == "source" else \
             ("word", "a dict file's pronunciations")
-        pattern = SYMBOL_PATTERN if side == "target" else None
     elif kind == "auto":
         share = spaced_share(texts)
         kind = "char" if share <= SINGLE_WORD_SHARE else "word"
         why = f"{share:.0%} of the training {side}s hold a space; data.{side}_tokenizer auto"
+    pattern = SYMBOL_PATTERN if kind == "word" and format == "dict" and side == "target" \
+        else None  # a pronunciation's symbols are what the spaces separate
     return Tokenizer(kind, lowercase=lowercase, pattern=pattern), why
 
 
