@@ -234,7 +234,7 @@ class PairsDataModule(SplitDataModule):
                     f"{_plural(len(unseen), 'reference')} the training targets never had: id "
                     f"{UNSEEN_TOKEN} in the references, so no prediction matches them (<unk> "
                     "in the teacher-forced targets)")
-        return PairsDataset([*ids], [encoded_targets[m[0]][0] for m in members],
+        return PairsDataset(ids, [encoded_targets[m[0]][0] for m in members],
                             [references[keys[m[0]]] for m in members]), members
 
     def _load_train(self) -> None:
