@@ -180,9 +180,20 @@ class DataSection(Section):
             object.__setattr__(self, "normalize", "feature" if normalize else "none")
         super().__post_init__()
 
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ()  # keys naming files that must exist when set
+
     def check_files(self) -> None:
-        """Raise :class:`ConfigError` naming a data file that is missing or unreadable."""
+        """Raise :class:`ConfigError` naming a data file that is missing (every set key of
+        :attr:`FILE_KEYS`)."""
+        for key in self.FILE_KEYS:
+            value = getattr(self, key)
+            if value is not None and not os.path.isfile(value):
+                what = "a directory, not a file" if os.path.isdir(value) else "no such file"
+                raise ConfigError(f"data.{key}: {what}: {value}")
 
     def run_name(self) -> str | None:
-        """The default run name for this data (None: the config's)."""
-        return None
+        """The default run name for this data: the training file's name without its suffix
+        (None: the config's)."""
+        train = getattr(self, "train", None)
+        return (os.path.splitext(os.path.basename(os.path.normpath(train)))[0] or None) \
+            if isinstance(train, str) else None

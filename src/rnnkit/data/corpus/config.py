@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rnnkit.config.section import ConfigError, DataSection, option
@@ -26,6 +25,7 @@ class CorpusConfig(DataSection):
     for a language model: ``data.batch_size`` parallel streams, each read in windows of
     ``data.bptt`` tokens."""
 
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("train", "val", "test")
     PATH_KEYS: ClassVar[tuple[str, ...]] = ("train", "val", "test", "cache_dir")
     RESUMABLE: ClassVar[tuple[str, ...]] = ("num_workers", "cache_dir")
     EVAL_KEYS: ClassVar[tuple[str, ...]] = ("num_workers", "batch_size", "test", "train",
@@ -81,19 +81,6 @@ class CorpusConfig(DataSection):
                               "another validation part off data.train: give one")
         if self.token_pattern is not None and self.tokenizer != "word":
             raise ConfigError("data.token_pattern is for data.tokenizer=word")
-
-    def check_files(self) -> None:
-        for key in ("train", "val", "test"):
-            value = getattr(self, key)
-            if value is not None and not Path(value).is_file():
-                what = "a directory, not a text file" if Path(value).is_dir() else \
-                    "no such file"
-                raise ConfigError(f"data.{key}: {what}: {value}")
-
-    def run_name(self) -> str | None:
-        if self.train is None:
-            return None
-        return Path(self.train).stem or None
 
 
 CONFIG = CorpusConfig

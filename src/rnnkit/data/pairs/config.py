@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rnnkit.config.section import ConfigError, DataSection, option
@@ -35,8 +34,9 @@ class PairsConfig(DataSection):
     training, validation and test (a note counts them); prediction reads every source.
     """
 
-    PATH_KEYS: ClassVar[tuple[str, ...]] = ("train", "train_target", "val", "val_target",
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("train", "train_target", "val", "val_target",
                                             "test", "test_target")
+    PATH_KEYS: ClassVar[tuple[str, ...]] = FILE_KEYS
     RESUMABLE: ClassVar[tuple[str, ...]] = ("num_workers",)
     EVAL_KEYS: ClassVar[tuple[str, ...]] = ("num_workers", "batch_size", "test", "test_target",
                                             "train", "train_target", *READ_KEYS)
@@ -123,18 +123,6 @@ class PairsConfig(DataSection):
         if self.source_col is not None and self.source_col == self.target_col:
             raise ConfigError(f"data.source_col and data.target_col are both "
                               f"{self.source_col!r}")
-
-    def check_files(self) -> None:
-        for key in self.PATH_KEYS:
-            value = getattr(self, key)
-            if value is not None and not Path(value).is_file():
-                what = "a directory, not a file" if Path(value).is_dir() else "no such file"
-                raise ConfigError(f"data.{key}: {what}: {value}")
-
-    def run_name(self) -> str | None:
-        if self.train is None:
-            return None
-        return Path(self.train).stem or None
 
 
 CONFIG = PairsConfig

@@ -27,6 +27,7 @@ class TaggedConfig(DataSection):
     many, every token keeping its tag (a note counts them); prediction reads whole sentences.
     """
 
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("train", "val", "test")
     PATH_KEYS: ClassVar[tuple[str, ...]] = ("train", "val", "test")
     RESUMABLE: ClassVar[tuple[str, ...]] = ("num_workers",)
     EVAL_KEYS: ClassVar[tuple[str, ...]] = ("num_workers", "batch_size", "test", "train",
@@ -89,18 +90,6 @@ class TaggedConfig(DataSection):
                 raise ConfigError(f"data.{key} must be true, false or auto; got {value!r}")
         if self.token_col == self.tag_col:
             raise ConfigError(f"data.token_col and data.tag_col are both {self.token_col}")
-
-    def check_files(self) -> None:
-        for key in ("train", "val", "test"):
-            value = getattr(self, key)
-            if value is not None and not Path(value).is_file():
-                what = "a directory, not a file" if Path(value).is_dir() else "no such file"
-                raise ConfigError(f"data.{key}: {what}: {value}")
-
-    def run_name(self) -> str | None:
-        if self.train is None:
-            return None
-        return Path(self.train).stem or None
 
 
 CONFIG = TaggedConfig
