@@ -13,7 +13,10 @@ By default :math:`\mu, \sigma^2` are taken over all gates of a vector at once (`
 LSTM, ``3H`` for the GRU: the paper's and haste's choice); ``per_gate=True`` takes them over each
 gate's ``H`` units separately. The usual biases ``b_ih``, ``b_hh`` are added after normalising.
 Because :meth:`~rnnkit.nn.cell_api.CellSpec.project_input` runs once for all steps, the input half's
-normalisation costs nothing per step.
+normalisation costs nothing per step. Over a whole sequence each layer and direction runs as one
+autograd node (:mod:`rnnkit.nn.layernorm_kernels`, hand-derived backward, layer norm's included);
+the step loop runs instead where the kernels do not apply (recurrent dropout, zoneout, double
+backward via :func:`rnnkit.nn.sequence_kernels.disabled`).
 
 ``bias=False`` removes every additive term: ``b_ih``, ``b_hh`` and the shifts :math:`\beta`.
 """
@@ -27,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from rnnkit.nn import layernorm_kernels
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
 from rnnkit.nn.docstrings import document_cell, document_layer
 from rnnkit.nn.recurrent_layer import RecurrentLayer
@@ -87,17 +91,24 @@ class _LayerNormSpec(CellSpec):
                 else:
                     tensor.uniform_(-bound, bound)
 
-    def norm(self, params: Mapping[str, Tensor], name: str, a: Tensor, gates: int) -> Tensor:
-        """``LN(a)`` with the gain and shift of ``name``; ``a (..., gates*H)``."""
+    def norm(
+        self, params: Mapping[str, Tensor], name: str, a: Tensor, gates: int, shift: bool = True
+    ) -> Tensor:
+        """``LN(a)`` with the gain and (unless ``shift`` is False) shift of ``name``;
+        ``a (..., gates*H)``."""
         if self.per_gate and gates > 1:
             split = a.unflatten(-1, (gates, self.hidden_size))  # (..., G, H)
             normed = F.layer_norm(split, (self.hidden_size,), eps=self.eps).flatten(-2)
         else:
             normed = F.layer_norm(a, (a.shape[-1],), eps=self.eps)
         normed = normed * params[f"ln_weight_{name}"]
-        if self.bias:
+        if self.bias and shift:
             normed = normed + params[f"ln_bias_{name}"]
         return normed
+
+    def groups(self) -> int:
+        """How many groups the recurrent normalisation takes its statistics over (1 or G)."""
+        return self.num_gates if self.per_gate else 1
 
     def extra_repr(self) -> str:
         parts = []
@@ -135,9 +146,10 @@ class LayerNormLSTMSpec(_LayerNormSpec):
         return super().norms() | {"c": self.hidden_size}
 
     def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        """``LN_ih(W_ih x) + b_ih + b_hh``, and LN_hh's shift (a constant added every step)."""
         projected = self.norm(params, "ih", F.linear(x, params["weight_ih"]), 4)  # (..., 4H)
         if self.bias:
-            projected = projected + (params["bias_ih"] + params["bias_hh"])
+            projected = projected + (params["bias_ih"] + params["bias_hh"] + params["ln_bias_hh"])
         return projected
 
     def step(
@@ -149,11 +161,32 @@ class LayerNormLSTMSpec(_LayerNormSpec):
     ) -> State:
         h, c = state
         recurrent = F.linear(h if h_rec is None else h_rec, params["weight_hh"])  # (N, 4H)
-        gates = x_proj + self.norm(params, "hh", recurrent, 4)
+        gates = x_proj + self.norm(params, "hh", recurrent, 4, shift=False)  # shift in x_proj
         i, f, g, o = gates.chunk(4, dim=1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, H)
         h = torch.sigmoid(o) * torch.tanh(self.norm(params, "c", c, 1))  # (N, H)
         return h, c
+
+    def run_sequence(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        mask: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, State] | None:
+        """The step loop as one node: :func:`.layernorm_kernels.layernorm_lstm_sequence`."""
+        h, c = state
+        names = ("weight_hh", "ln_weight_hh", "ln_weight_c", "ln_bias_c")
+        weights = [params.get(name) for name in names]
+        if type(self).step is not LayerNormLSTMSpec.step:
+            return None
+        if not layernorm_kernels.sequence_applies(x_proj, mask, h, c, *weights):
+            return None
+        out, h_n, c_n = layernorm_kernels.layernorm_lstm_sequence(
+            x_proj, h, c, *weights, self.groups(), self.eps, mask, reverse
+        )
+        return out, (h_n, c_n)
 
 
 class LayerNormGRUSpec(_LayerNormSpec):
@@ -204,6 +237,30 @@ class LayerNormGRUSpec(_LayerNormSpec):
         n = torch.tanh(x_n + r * h_n)
         return (n + z * (h - n),)  # (N, H)
 
+    def run_sequence(
+        self,
+        params: Mapping[str, Tensor],
+        x_proj: Tensor,
+        state: State,
+        mask: Tensor | None,
+        reverse: bool,
+    ) -> tuple[Tensor, State] | None:
+        """The step loop as one node: :func:`.layernorm_kernels.layernorm_gru_sequence`."""
+        (h,) = state
+        weight, gain = params["weight_hh"], params["ln_weight_hh"]
+        if type(self).step is not LayerNormGRUSpec.step:
+            return None
+        bias_hh = params.get("bias_hh")
+        if not layernorm_kernels.sequence_applies(x_proj, mask, h, weight, gain, bias_hh):
+            return None
+        shift = None
+        if self.bias:  # LN_hh's shift and b_hh are both added after normalising
+            shift = params["ln_bias_hh"] + params["bias_hh"]
+        out, h_n = layernorm_kernels.layernorm_gru_sequence(
+            x_proj, h, weight, gain, shift, self.groups(), self.eps, mask, reverse
+        )
+        return out, (h_n,)
+
 
 _LN_ARGS = """\
 per_gate: keyword-only. True normalises each gate's H units separately instead of all
@@ -219,7 +276,7 @@ and the shifts at 0. ``bias=False`` also leaves out the shifts ``ln_bias_*``.
 
 @document_layer(states=("h", "c"), ln_args=_LN_ARGS, ln_init=_LN_INIT)
 class LayerNormLSTM(RecurrentLayer):
-    r"""A stack of layer-normalised LSTM layers (Ba, Kiros & Hinton 2016); explicit path only.
+    r"""A stack of layer-normalised LSTM layers (Ba, Kiros & Hinton 2016); explicit path.
 
     Each layer and direction computes, for every step t of the sequence,
 
@@ -264,7 +321,7 @@ class LayerNormLSTM(RecurrentLayer):
 
 @document_layer(ln_args=_LN_ARGS, ln_init=_LN_INIT)
 class LayerNormGRU(RecurrentLayer):
-    r"""A stack of layer-normalised GRU layers (Ba, Kiros & Hinton 2016); explicit path only.
+    r"""A stack of layer-normalised GRU layers (Ba, Kiros & Hinton 2016); explicit path.
 
     Each layer and direction computes, for every step t of the sequence,
 

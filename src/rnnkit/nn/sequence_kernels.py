@@ -29,8 +29,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-__all__ = ["disabled", "gru_sequence", "is_enabled", "lstm_sequence", "rnn_sequence",
-           "set_enabled", "supports"]
+__all__ = ["disabled", "gru_sequence", "is_enabled", "lstm_sequence", "recurrent_weight_grad",
+           "rnn_sequence", "set_enabled", "step_order", "supports"]
 
 _ENABLED = True
 _SIGMOID_BW = torch.ops.aten.sigmoid_backward.grad_input  # grad * y * (1 - y), into grad_input
@@ -83,7 +83,8 @@ def supports(*tensors: Tensor | None) -> bool:
     return not torch._C._are_functorch_transforms_active()
 
 
-def _order(length: int, reverse: bool) -> range:
+def step_order(length: int, reverse: bool) -> range:
+    """The steps in the order one direction computes them: ``L-1 .. 0`` if ``reverse``."""
     return range(length - 1, -1, -1) if reverse else range(length)
 
 
@@ -98,8 +99,12 @@ def _previous_states(states: Tensor, initial: Tensor, reverse: bool):
     return 0, slice(1, None), states[:-1]
 
 
-def _weight_grad(d: Tensor, states: Tensor, initial: Tensor, reverse: bool) -> Tensor:
-    """``sum_t d_t^T h_{t-1}`` over all steps: one matrix product plus the initial step's."""
+def recurrent_weight_grad(d: Tensor, states: Tensor, initial: Tensor, reverse: bool) -> Tensor:
+    """``sum_t d_t^T h_{t-1}`` over all steps: one matrix product plus the initial step's.
+
+    ``d (L, N, G*H)`` the gradients of the recurrent products, ``states (L, N, S)`` the state
+    after each step, ``initial (N, S)``; returns ``(G*H, S)``.
+    """
     first, rest, prev = _previous_states(states, initial, reverse)
     grad = d[first].t() @ initial  # (G*H, S)
     if d.shape[0] > 1:
@@ -127,7 +132,7 @@ class _LSTMSequence(torch.autograd.Function):
         c_s, tc_s, h_s, hp_s = cs.unbind(0), tcs.unbind(0), hs.unbind(0), hp.unbind(0)
         m_s = mask.unbind(0) if mask is not None else None
         h, c = h0, c0
-        for t in _order(seq_len, reverse):
+        for t in step_order(seq_len, reverse):
             torch.addmm(xp_s[t], h, w_t, out=g_s[t])
             if_s[t].sigmoid_()
             gg_s[t].tanh_()
@@ -169,7 +174,7 @@ class _LSTMSequence(torch.autograd.Function):
         tmp = gates.new_empty(batch, hid)
         tmp2 = gates.new_empty(batch, 2 * hid)
         dct = gates.new_empty(batch, hid)
-        order = list(_order(seq_len, not reverse))  # backward runs against the forward order
+        order = list(step_order(seq_len, not reverse))  # backward runs against the forward order
         dh = grad_hn + gout_s[order[0]]  # dL/dh_t (state) at the last computed step
         dc = grad_cn
         for k, t in enumerate(order):
@@ -207,7 +212,7 @@ class _LSTMSequence(torch.autograd.Function):
                 else:
                     dh = torch.addmm(gout_s[order[k + 1]], dG_s[t], weight_hh)
         need = ctx.needs_input_grad
-        d_whh = _weight_grad(d_gates, hs, h0, reverse) if need[3] else None
+        d_whh = recurrent_weight_grad(d_gates, hs, h0, reverse) if need[3] else None
         d_whr = None
         if proj and need[4]:
             d_whr = d_hs.reshape(-1, d_hs.shape[-1]).t() @ hp.reshape(-1, hid)  # (P, H)
@@ -230,7 +235,7 @@ class _GRUSequence(torch.autograd.Function):
         r_s, z_s = rz[..., :hid].unbind(0), rz[..., hid:].unbind(0)
         m_s = mask.unbind(0) if mask is not None else None
         h = h0
-        for t in _order(seq_len, reverse):
+        for t in step_order(seq_len, reverse):
             if bias_hh is None:
                 torch.mm(h, w_t, out=hid_s[t])
             else:
@@ -266,7 +271,7 @@ class _GRUSequence(torch.autograd.Function):
             grad_out.unbind(0)
         tmp = hidden.new_empty(batch, 2 * hid)
         diff = hidden.new_empty(batch, hid)
-        order = list(_order(seq_len, not reverse))
+        order = list(step_order(seq_len, not reverse))
         dh = grad_hn + gout_s[order[0]]
         for k, t in enumerate(order):
             last = k == seq_len - 1
@@ -290,7 +295,7 @@ class _GRUSequence(torch.autograd.Function):
             dh = torch.addmm(dh_z, dh_s[t], weight_hh)
         d_x[..., :2 * hid].copy_(d_hidden[..., :2 * hid])
         need = ctx.needs_input_grad
-        d_whh = _weight_grad(d_hidden, hs, h0, reverse) if need[2] else None
+        d_whh = recurrent_weight_grad(d_hidden, hs, h0, reverse) if need[2] else None
         d_bhh = d_hidden.sum((0, 1)) if bias_hh is not None and need[3] else None
         return d_x, dh, d_whh, d_bhh, None, None
 
@@ -304,7 +309,7 @@ class _RNNSequence(torch.autograd.Function):
         xp_s, a_s, h_s = x_proj.unbind(0), acts.unbind(0), hs.unbind(0)
         m_s = mask.unbind(0) if mask is not None else None
         h = h0
-        for t in _order(x_proj.shape[0], reverse):
+        for t in step_order(x_proj.shape[0], reverse):
             a = torch.addmm(xp_s[t], h, w_t, out=a_s[t])
             if relu:
                 a.relu_()
@@ -329,7 +334,7 @@ class _RNNSequence(torch.autograd.Function):
             m_s = mask.to(acts.dtype).unbind(0)
         d_s, a_s, gout_s = d_pre.unbind(0), acts.unbind(0), grad_out.unbind(0)
         seq_len = acts.shape[0]
-        order = list(_order(seq_len, not reverse))
+        order = list(step_order(seq_len, not reverse))
         dh = grad_hn + gout_s[order[0]]
         for k, t in enumerate(order):
             last = k == seq_len - 1
@@ -346,7 +351,7 @@ class _RNNSequence(torch.autograd.Function):
                 g = gout_s[order[k + 1]]
                 base = g if base is None else base.add_(g)
             dh = d_s[t] @ weight_hh if base is None else torch.addmm(base, d_s[t], weight_hh)
-        d_w = _weight_grad(d_pre, hs, h0, reverse) if ctx.needs_input_grad[2] else None
+        d_w = recurrent_weight_grad(d_pre, hs, h0, reverse) if ctx.needs_input_grad[2] else None
         return d_pre, dh, d_w, None, None, None
 
 
