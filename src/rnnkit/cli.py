@@ -302,6 +302,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from rnnkit.runs.train import train
 
     result = train(config, resume=bool(args.resume), announce=print)
+    if not result.primary:  # another process of a multi-process run: the first reports
+        return 0
     m = result.metrics
     print(f"{_figures(m)}; best epoch {m['epoch']} of {result.config.trainer.epochs}, "
           f"after {result.seconds:.0f} s")

@@ -60,6 +60,11 @@ class TrainerConfig(Section):
     accelerator: str = option("auto", "Lightning accelerator: auto, cpu, gpu, ...")
     devices: int | str = option(1, "Lightning devices: a count >= 1, auto (all; several start "
                                 "DDP) or a list of device indices such as '0,1'", min=1)
+    num_nodes: int = option(1, "machines taking part (Lightning's num_nodes; each runs "
+                            "trainer.devices processes: see the README's More than one machine)",
+                            min=1)
+    strategy: str = option("auto", "Lightning strategy: auto (ddp when there are several "
+                           "processes), ddp, fsdp (a model too large for one device), ...")
     precision: str = option("32-true", "Lightning precision: 32-true, bf16-mixed, 16-mixed, ...")
     deterministic: bool = option(False, "also ask torch for deterministic kernels (slower)")
     threads: int | str = option("auto", "CPU threads for torch's kernels; auto: 1 for small "

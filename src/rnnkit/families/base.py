@@ -77,6 +77,16 @@ class FamilyTask(pl.LightningModule):
         total = int(self.trainer.estimated_stepping_batches)
         return configure_optimizers(self.run_config.optim, self, total)
 
+    def log(self, name: str, value: Any, *args: Any, **kwargs: Any) -> None:
+        """Lightning's ``log``; a figure that is a plain number is averaged over every process
+        of a multi-process run (``sync_dist``), so all of them monitor, checkpoint and stop on
+        the same value (torchmetrics objects sync themselves)."""
+        from torchmetrics import Metric
+
+        if not isinstance(value, Metric):
+            kwargs.setdefault("sync_dist", True)
+        super().log(name, value, *args, **kwargs)
+
 
 class TaskFamily:
     """One input/output pattern. Subclasses set the class attributes and implement the methods.
@@ -89,6 +99,8 @@ class TaskFamily:
         metrics: the validation metrics it logs, each with ``"max"`` or ``"min"`` (better).
         default_monitor: the metric ``trainer.monitor: auto`` means.
         loss_title: what its loss is, for the loss plot.
+        distributed: whether it trains on several processes (DDP); when not,
+            ``distributed_note`` says why.
     """
 
     name: ClassVar[str]
@@ -97,6 +109,8 @@ class TaskFamily:
     metrics: ClassVar[dict[str, str]]
     default_monitor: ClassVar[str]
     loss_title: ClassVar[str]
+    distributed: ClassVar[bool] = True
+    distributed_note: ClassVar[str] = ""
 
     def check_data(self, info: DataInfo) -> None:
         """Raise :class:`~rnnkit.config.ConfigError` when the data cannot train this family."""

@@ -47,7 +47,10 @@ class FiniteLossGuard(pl.Callback):
     def on_before_backward(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, loss: Tensor
     ) -> None:
-        if not torch.isfinite(loss).all():
+        finite = bool(torch.isfinite(loss).all())
+        if trainer.world_size > 1:  # every process stops at the same step, or none does
+            finite = not trainer.strategy.reduce_boolean_decision(not finite, all=False)
+        if not finite:
             self._stop(trainer, "the training loss", float(loss.detach().float().mean()))
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -19,7 +19,8 @@ __all__ = ["check_resumable", "resumable_keys", "resume_config"]
 # What a resumed run may change beyond its data section's RESUMABLE keys (the rest would not
 # match the checkpoint).
 RUN_RESUMABLE = (
-    "trainer.epochs", "trainer.accelerator", "trainer.devices", "trainer.progress_bar",
+    "trainer.epochs", "trainer.accelerator", "trainer.devices", "trainer.num_nodes",
+    "trainer.strategy", "trainer.progress_bar",
     "trainer.verbose", "trainer.log_every_n_steps", "trainer.threads",
 )
 

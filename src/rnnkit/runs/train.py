@@ -41,6 +41,15 @@ from rnnkit.families.base import TARGET_WORDS
 from rnnkit.runs.budget import Budget, plan_budget
 from rnnkit.runs.callbacks import saved_counters
 from rnnkit.runs.checkpoint import read_checkpoint
+from rnnkit.runs.distributed import (
+    RUN_DIR_ENV,
+    end_process_group,
+    follower_run_dir,
+    gather_objects,
+    global_rank,
+    process_count,
+    weights_checksum,
+)
 from rnnkit.runs.families import new_task, resolve_family
 from rnnkit.runs.guards import check_weights
 from rnnkit.runs.interrupt import RunInterrupted, interruptible
@@ -75,6 +84,8 @@ class TrainResult:
     seconds: float  # wall time of fit + test
     notes: list[str]  # the automatic choices (budget, validation, batch size) and why
     config: RunConfig | None = None  # the resolved config, as saved in config.yaml
+    primary: bool = True  # False: a process other than the first of a multi-process run,
+    # which wrote nothing and tested nothing (metrics empty)
 
 
 def train(
@@ -103,9 +114,12 @@ def train(
     """
     quiet_lightning()
     start = time.perf_counter()
+    processes = process_count(config)
+    first = global_rank(config) == 0  # only the first process writes the run directory
     if config.name == RunConfig().name and not resume and config.data.run_name():
         config = _replace(config, name=config.data.run_name())
-    run_dir = Path(config.out) if config.out else default_run_dir(config.name)
+    run_dir = Path(config.out) if config.out else default_run_dir(config.name) if first \
+        else follower_run_dir(config)
     last = run_dir / CHECKPOINT_DIR / "last.ckpt"
     saved: dict[str, Any] | None = None
     if resume:
@@ -116,14 +130,14 @@ def train(
                                "writes both at every check)")
         saved = read_checkpoint(last)
         read_checkpoint(best)  # readable, before anything is written
-    else:
+    elif first:
         check_new_run_dir(run_dir)
     named = bool(config.out)
     config = _replace(config, out=str(run_dir))
     if not resume:
         config = _absolute_paths(config)
     config.data.check_files()
-    check_trainer_settings(config)
+    check_trainer_settings(config, first=first)
 
     pl.seed_everything(config.trainer.seed, workers=True, verbose=False)
     saved_info = _saved_info(saved, last) if saved else None
@@ -136,22 +150,32 @@ def train(
         dm.check_resume(saved_info.state)
     info = saved_info or dm.describe()
     family = resolve_family(config.task, info)
+    if processes > 1 and not family.distributed:
+        raise ConfigError(f"the {family.name} family trains in one process: "
+                          f"{family.distributed_note}; set trainer.devices=1 and "
+                          "trainer.num_nodes=1")
     config, notes = _resolve(config, dm, info, family, resume)
-    batches = len(dm.train_dataloader())
+    batches = per_process_batches(dm.train_dataloader(), processes)
     if saved is not None:
         check_resumable(saved, batches, last)
     budget = plan_budget(config.trainer, batches,
                          saved_counters(saved).get("epochs_per_check") if saved else None)
     config = _replace(config, trainer={**config.trainer.to_dict(), "epochs": budget.epochs})
-    notes.insert(0, budget.describe())
+    notes.insert(0, budget.describe() + (f"; {processes} processes share every epoch, each "
+                                        f"reading 1/{processes} of its examples" if
+                                        processes > 1 else ""))
     task = new_task(family, config, info, fresh=not resume)
     notes += family.notes(task)
-    if announce is not None and not resume:
+    if announce is not None and not resume and first:
         for note in notes:
             announce(note)
     if saved is not None:
         check_weights(task, saved["state_dict"], last)
 
+    if not first:  # the first process claimed the directory and writes everything in it
+        config = _replace(config, out=str(run_dir))
+        return _fit_and_test(config, run_dir, dm, task, family, budget, saved, notes,
+                             callbacks, start, first=False)
     if resume:  # the choices were announced and explained when the run started
         notes = _comment_lines(run_dir / "config.yaml")
         lock = lock_run_dir(run_dir)
@@ -165,32 +189,65 @@ def train(
         os.close(lock)
 
 
+def per_process_batches(loader: Any, processes: int) -> int:
+    """Training batches each process reads per epoch: with several processes, Lightning gives
+    each ``ceil(examples / processes)`` of them (its ``DistributedSampler``), in batches of the
+    loader's size."""
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    if processes == 1 or batch_sampler is None or not hasattr(batch_sampler, "sampler"):
+        return len(loader)
+    share = -(-len(batch_sampler.sampler) // processes)
+    size = batch_sampler.batch_size
+    return share // size if batch_sampler.drop_last else -(-share // size)
+
+
 def _fit_and_test(
     config: RunConfig, run_dir: Path, dm: Any, task: pl.LightningModule, family: Any,
     budget: Budget, saved: dict[str, Any] | None, notes: list[str],
-    callbacks: Iterable[pl.Callback], start: float,
+    callbacks: Iterable[pl.Callback], start: float, *, first: bool = True,
 ) -> TrainResult:
     """Write the run directory (already claimed and locked): fit, test the best checkpoint,
-    write test_metrics.json and the plots."""
+    write test_metrics.json and the plots. A process other than the ``first`` of a
+    multi-process run only trains with the others."""
     last = run_dir / CHECKPOINT_DIR / "last.ckpt"
-    save_config(config, run_dir / "config.yaml", notes=notes)
+    processes = process_count(config)
+    if first:
+        save_config(config, run_dir / "config.yaml", notes=notes)
+    if first and processes > 1:
+        os.environ[RUN_DIR_ENV] = str(run_dir)  # the processes Lightning starts inherit it
     monitor = config.trainer.monitor
     metric = None if monitor == "none" else monitor
+    extra = [*callbacks, *family.callbacks(config, run_dir)]
     trainer = make_trainer(config, run_dir, budget=budget,
                            resume_epoch=None if saved is None else int(saved.get("epoch", -1)),
-                           callbacks=[*callbacks, *family.callbacks(config, run_dir)],
-                           monitor=(metric, family.metrics.get(metric, "min")))
+                           callbacks=extra, monitor=(metric, family.metrics.get(metric, "min")),
+                           first=first)
     with cpu_threads(config), interruptible(trainer, run_dir):
         trainer.fit(task, datamodule=dm, ckpt_path=str(last) if saved is not None else None,
                     weights_only=True)
+    checksums = gather_objects(weights_checksum(task)) if processes > 1 else []
+    end_process_group()
+    if not first:
+        return TrainResult(run_dir, {}, time.perf_counter() - start, notes, config,
+                           primary=False)
+    if len(set(checksums)) > 1:
+        raise RunError(f"the {processes} processes ended training with different weights "
+                       f"(checksums {checksums}); this is a bug: please report it")
 
     ckpt_cb = trainer.checkpoint_callback
     best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else last
     split, loader, num_examples = dm.report_split()
     with cpu_threads(config), interruptible(trainer, run_dir):
-        results = trainer.test(task, dataloaders=loader, ckpt_path=str(best), weights_only=True,
-                               verbose=False)
+        if processes == 1:
+            results = trainer.test(task, dataloaders=loader, ckpt_path=str(best),
+                                   weights_only=True, verbose=False)
+        else:  # in this process alone, so that every test example counts exactly once
+            task.load_state_dict(read_checkpoint(best)["state_dict"])
+            results = make_trainer(config, None, callbacks=extra).test(
+                task, dataloaders=loader, verbose=False)
     metrics = test_metrics(results, task, family, best, run_dir, num_examples, split)
+    if processes > 1:
+        metrics.update(processes=processes, weights_checksums=checksums)
     for lg in trainer.loggers:
         lg.save()
     write_text_atomic(run_dir / "test_metrics.json", json.dumps(metrics, indent=2) + "\n")

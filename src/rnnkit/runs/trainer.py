@@ -35,6 +35,7 @@ __all__ = [
     "RunCheckpoint",
     "check_trainer_settings",
     "cpu_threads",
+    "one_device",
     "make_trainer",
     "make_loggers",
     "quiet_lightning",
@@ -149,15 +150,20 @@ def _carry_metrics(path: Path, until_epoch: int) -> list[dict[str, float]]:
     return rows
 
 
-def make_loggers(run_dir: Path, resume_epoch: int | None = None) -> list[Logger]:
+def make_loggers(run_dir: Path, resume_epoch: int | None = None, *,
+                 first: bool = True) -> list[Logger]:
     """CSVLogger writing ``run_dir/metrics.csv`` (+ TensorBoard in ``run_dir/tensorboard`` when
     tensorboard is installed). When resuming after epoch ``resume_epoch``, the rows logged up
-    to that epoch are kept and later ones (from the interrupted epoch) dropped."""
-    previous = [] if resume_epoch is None else _carry_metrics(run_dir / "metrics.csv", resume_epoch)
+    to that epoch are kept and later ones (from the interrupted epoch) dropped. Only the
+    ``first`` process of a multi-process run writes (Lightning's loggers log on rank 0 only);
+    the others' loggers never touch the file."""
     csv_logger = _RunCSVLogger(save_dir=str(run_dir), name="", version="")
-    with warnings.catch_warnings():  # "directory not empty": the run dir holds config.yaml
-        warnings.simplefilter("ignore")
-        csv_logger.experiment.metrics.extend(previous)  # creates the writer (clears the file)
+    previous = [] if resume_epoch is None or not first else \
+        _carry_metrics(run_dir / "metrics.csv", resume_epoch)
+    if first:
+        with warnings.catch_warnings():  # "directory not empty": the run dir holds config.yaml
+            warnings.simplefilter("ignore")
+            csv_logger.experiment.metrics.extend(previous)  # creates the writer (clears the file)
     if previous:
         csv_logger.experiment.save()  # the history is back on disk now, not at the next flush
     loggers: list[Logger] = [csv_logger]
@@ -174,6 +180,7 @@ def make_trainer(
     resume_epoch: int | None = None,
     callbacks: Iterable[pl.Callback] = (),
     monitor: tuple[str | None, str] = (None, "min"),
+    first: bool = True,
 ) -> pl.Trainer:
     """A Trainer for ``config`` writing into ``run_dir``.
 
@@ -181,9 +188,11 @@ def make_trainer(
     line, checkpoints); ``checkpoints/best.ckpt`` keeps the best value of ``monitor`` (a metric
     and ``"max"`` or ``"min"``; the final weights when the metric is None),
     ``checkpoints/last.ckpt`` the latest check, both written atomically; metrics go to
-    ``metrics.csv``. Without one (evaluation, prediction): no
-    checkpoints and no logs. Always: gradient-norm clipping, early stopping when
-    ``budget.patience > 0``, a stop on NaN/inf losses, per-epoch seeding. Progress: a bar on a
+    ``metrics.csv``; with several processes (``trainer.devices`` x ``trainer.num_nodes``)
+    Lightning's DDP runs them, the ``first`` writing. Without one (evaluation, prediction, the
+    test after a multi-process run): one process, no checkpoints and no logs. Always:
+    gradient-norm clipping, early stopping when ``budget.patience > 0``, a stop on NaN/inf
+    losses, per-epoch seeding. Progress: a bar on a
     terminal, :class:`ProgressLines` otherwise (``trainer.progress_bar=false``: neither).
     """
     quiet_lightning()
@@ -204,7 +213,7 @@ def make_trainer(
                 every_n_epochs=every, save_on_train_epoch_end=True,  # after validation
             ))
         cbs.append(LearningRateMonitor(logging_interval="epoch"))
-        loggers = make_loggers(run_dir, resume_epoch)
+        loggers = make_loggers(run_dir, resume_epoch, first=first)
     if budget.patience > 0 and monitor_metric is not None:
         cbs.append(EarlyStopping(monitor=monitor_metric, mode=mode, patience=budget.patience))
     bar = t.progress_bar and sys.stdout.isatty()
@@ -218,7 +227,10 @@ def make_trainer(
         check_val_every_n_epoch=every,
         limit_val_batches=None if monitor_metric is not None else 0,
         accelerator=t.accelerator,
-        devices=t.devices,
+        devices=t.devices if run_dir is not None else one_device(t.devices),
+        num_nodes=t.num_nodes if run_dir is not None else 1,
+        strategy=t.strategy if run_dir is not None else "auto",
+        use_distributed_sampler=True,  # each process a disjoint share, the same seed per epoch
         precision=t.precision,  # type: ignore[arg-type]
         deterministic=t.deterministic,
         gradient_clip_val=t.grad_clip or None,
@@ -255,24 +267,44 @@ def cpu_threads(config: RunConfig) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def check_trainer_settings(config: RunConfig) -> None:
+def one_device(devices: int | str) -> int | str:
+    """The first of ``trainer.devices``: one process (evaluation, prediction, tests)."""
+    if isinstance(devices, str) and devices != "auto":
+        return devices.split(",")[0].strip() + ","
+    return 1
+
+
+def check_trainer_settings(config: RunConfig, *, first: bool = True) -> None:
     """Raise :class:`~rnnkit.config.ConfigError` (one line) when Lightning refuses
-    ``trainer.accelerator``, ``devices`` or ``precision`` on this machine; nothing is written."""
+    ``trainer.accelerator``, ``devices``, ``num_nodes``, ``strategy`` or ``precision`` on this
+    machine, when more CPU processes or threads are asked for than it has cores, or (the
+    ``first`` process of several) when ``MASTER_PORT`` is taken; nothing is written."""
+    from rnnkit.runs.distributed import check_port, process_count
+
     t = config.trainer
     cores = os.cpu_count() or 1
     if t.threads != "auto" and int(t.threads) > cores:
         raise ConfigError(f"trainer.threads={t.threads}, but this machine has {cores} CPU "
                           "cores; more threads than cores only wait on each other")
+    on_cpu = t.accelerator == "cpu" or (t.accelerator == "auto"
+                                        and not torch.cuda.is_available())
+    local = process_count(config) // t.num_nodes
+    if on_cpu and local > cores:
+        raise ConfigError(f"trainer.devices={t.devices} asks for {local} CPU processes on "
+                          f"this machine, which has {cores} CPU cores; give at most {cores}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pl.Trainer(accelerator=t.accelerator, devices=t.devices,
-                       precision=t.precision,  # type: ignore[arg-type]
+            pl.Trainer(accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
+                       strategy=t.strategy, precision=t.precision,  # type: ignore[arg-type]
                        logger=False, enable_checkpointing=False, enable_progress_bar=False,
                        enable_model_summary=False)
     except Exception as err:  # MisconfigurationException, ValueError, RuntimeError, ...
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise ConfigError(
             f"trainer.accelerator={t.accelerator}, trainer.devices={t.devices}, "
-            f"trainer.precision={t.precision} cannot run here: {first}"
+            f"trainer.num_nodes={t.num_nodes}, trainer.strategy={t.strategy}, "
+            f"trainer.precision={t.precision} cannot run here: {line}"
         ) from None
+    if first and process_count(config) > 1:
+        check_port()

@@ -29,6 +29,9 @@ class LanguageModelFamily(TaskFamily):
     metrics = {"val_loss": "min"}
     default_monitor = "val_loss"
     loss_title = "cross-entropy (nats per token)"
+    distributed = False
+    distributed_note = ("its recurrent state carries from each window of the text to the next, "
+                        "in order, which one process reads")
 
     def resolve(self, model: Section, info: DataInfo) -> tuple[dict[str, Any], list[str]]:
         return resolve_model(model, info)

@@ -92,7 +92,12 @@ class TaggingTask(FamilyTask):
             found.append([names[i] for i in p[:n]])
 
     def _f1(self, split: str) -> dict[str, float] | None:
-        gold, found = self._sentences.pop(split, ([], []))
+        from rnnkit.runs.distributed import gather_objects
+
+        gold, found = [], []
+        for g, f in gather_objects(self._sentences.pop(split, ([], []))):  # every process's
+            gold += g
+            found += f
         scores = span_scores(gold, found, self.scheme) if gold else None
         if scores is not None:
             self.log(f"{split}_f1", scores["f1"])
