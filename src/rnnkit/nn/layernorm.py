@@ -92,19 +92,17 @@ class _LayerNormSpec(CellSpec):
                     tensor.uniform_(-bound, bound)
 
     def norm(
-        self, params: Mapping[str, Tensor], name: str, a: Tensor, gates: int, shift: bool = True
+        self, params: Mapping[str, Tensor], name: str, a: Tensor, gates: int,
+        shift: Tensor | None,
     ) -> Tensor:
-        """``LN(a)`` with the gain and (unless ``shift`` is False) shift of ``name``;
-        ``a (..., gates*H)``."""
+        """``gain * LN(a) + shift`` with the gain of ``name``; ``a (..., gates*H)``, ``shift``
+        a vector (the shift of ``name`` plus any bias added after it) or None."""
+        gain = params[f"ln_weight_{name}"]
         if self.per_gate and gates > 1:
             split = a.unflatten(-1, (gates, self.hidden_size))  # (..., G, H)
             normed = F.layer_norm(split, (self.hidden_size,), eps=self.eps).flatten(-2)
-        else:
-            normed = F.layer_norm(a, (a.shape[-1],), eps=self.eps)
-        normed = normed * params[f"ln_weight_{name}"]
-        if self.bias and shift:
-            normed = normed + params[f"ln_bias_{name}"]
-        return normed
+            return normed * gain if shift is None else torch.addcmul(shift, normed, gain)
+        return F.layer_norm(a, (a.shape[-1],), gain, shift, eps=self.eps)  # one fused op
 
     def groups(self) -> int:
         """How many groups the recurrent normalisation takes its statistics over (1 or G)."""
@@ -147,10 +145,11 @@ class LayerNormLSTMSpec(_LayerNormSpec):
 
     def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
         """``LN_ih(W_ih x) + b_ih + b_hh``, and LN_hh's shift (a constant added every step)."""
-        projected = self.norm(params, "ih", F.linear(x, params["weight_ih"]), 4)  # (..., 4H)
+        shift = None
         if self.bias:
-            projected = projected + (params["bias_ih"] + params["bias_hh"] + params["ln_bias_hh"])
-        return projected
+            shift = (params["ln_bias_ih"] + params["bias_ih"] + params["bias_hh"]
+                     + params["ln_bias_hh"])
+        return self.norm(params, "ih", F.linear(x, params["weight_ih"]), 4, shift)  # (..., 4H)
 
     def step(
         self,
@@ -161,10 +160,10 @@ class LayerNormLSTMSpec(_LayerNormSpec):
     ) -> State:
         h, c = state
         recurrent = F.linear(h if h_rec is None else h_rec, params["weight_hh"])  # (N, 4H)
-        gates = x_proj + self.norm(params, "hh", recurrent, 4, shift=False)  # shift in x_proj
+        gates = x_proj + self.norm(params, "hh", recurrent, 4, None)  # shift in x_proj
         i, f, g, o = gates.chunk(4, dim=1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)  # (N, H)
-        h = torch.sigmoid(o) * torch.tanh(self.norm(params, "c", c, 1))  # (N, H)
+        h = torch.sigmoid(o) * torch.tanh(self.norm(params, "c", c, 1, params.get("ln_bias_c")))
         return h, c
 
     def run_sequence(
@@ -213,10 +212,9 @@ class LayerNormGRUSpec(_LayerNormSpec):
     state_names = ("h",)
 
     def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
-        projected = self.norm(params, "ih", F.linear(x, params["weight_ih"]), 3)  # (..., 3H)
-        if self.bias:
-            projected = projected + params["bias_ih"]
-        return projected
+        """``LN_ih(W_ih x) + b_ih``."""
+        shift = params["ln_bias_ih"] + params["bias_ih"] if self.bias else None
+        return self.norm(params, "ih", F.linear(x, params["weight_ih"]), 3, shift)  # (..., 3H)
 
     def step(
         self,
@@ -227,9 +225,8 @@ class LayerNormGRUSpec(_LayerNormSpec):
     ) -> State:
         (h,) = state
         recurrent = F.linear(h if h_rec is None else h_rec, params["weight_hh"])
-        hidden = self.norm(params, "hh", recurrent, 3)  # (N, 3H)
-        if self.bias:
-            hidden = hidden + params["bias_hh"]
+        shift = params["ln_bias_hh"] + params["bias_hh"] if self.bias else None
+        hidden = self.norm(params, "hh", recurrent, 3, shift)  # (N, 3H)
         x_r, x_z, x_n = x_proj.chunk(3, dim=1)
         h_r, h_z, h_n = hidden.chunk(3, dim=1)
         r = torch.sigmoid(x_r + h_r)

@@ -105,21 +105,38 @@ def _norm_param_grads(grad: Tensor, rec: Tensor, hats: Tensor | None, gain: Tens
     return d_gain, grad.sum((0, 1)) if need_shift else None
 
 
+def _workspace(like: Tensor, seq_len: int, batch: int, **widths: int) -> dict[str, Tensor]:
+    """Contiguous ``(L, N, width)`` buffers carved from **one** allocation.
+
+    One large block per call is what glibc's allocator keeps and hands out again on the next call;
+    several freed together can exceed its trim threshold, go back to the system and have their
+    pages faulted in afresh on every call (measured: ~3000 page faults per forward pass).
+    """
+    flat = like.new_empty(seq_len * batch * sum(widths.values()))
+    buffers, start = {}, 0
+    for name, width in widths.items():
+        size = seq_len * batch * width
+        buffers[name] = flat[start:start + size].view(seq_len, batch, width)
+        start += size
+    return buffers
+
+
 class _LayerNormLSTMSequence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x_proj, h0, c0, weight_hh, gain_hh, gain_c, shift_c, groups, eps, mask,
                 reverse):
         seq_len, batch, four_h = x_proj.shape
         hid = four_h // 4
-        gates = torch.empty_like(x_proj)  # activated i, f, g, o
-        rec = torch.empty_like(x_proj)  # W_hh h_{t-1}
-        hats = torch.empty_like(x_proj) if groups > 1 else None  # its normalised value
+        hs = x_proj.new_empty(seq_len, batch, hid)  # hidden state after each step (the output)
+        buf = _workspace(x_proj, seq_len, batch, gates=four_h, rec=four_h,
+                         hats=four_h if groups > 1 else 0, cs=hid, tcs=hid, mean_r=groups,
+                         rstd_r=groups, mean_c=1, rstd_c=1)
+        gates, rec, cs, tcs = buf["gates"], buf["rec"], buf["cs"], buf["tcs"]  # activated i, f,
+        # g, o; W_hh h_{t-1}; cell state after each step; tanh(LN_c(c))
+        hats = buf["hats"] if groups > 1 else None  # LN(W_hh h_{t-1}) before the gain
+        mean_r, rstd_r = (buf[k].unsqueeze(-1) for k in ("mean_r", "rstd_r"))  # (L, N, G, 1)
+        mean_c, rstd_c = buf["mean_c"], buf["rstd_c"]  # (L, N, 1)
         normed = x_proj.new_empty(batch, four_h)  # gain_hh * LN(W_hh h_{t-1})
-        mean_r, rstd_r = (x_proj.new_empty(seq_len, batch, groups, 1) for _ in range(2))
-        mean_c, rstd_c = (x_proj.new_empty(seq_len, batch, 1) for _ in range(2))
-        cs = x_proj.new_empty(seq_len, batch, hid)  # cell state after each step
-        tcs = torch.empty_like(cs)  # tanh(LN_c(c))
-        hs = torch.empty_like(cs)
         w_t = weight_hh.t()
         xp_s, g_s, r_s = x_proj.unbind(0), gates.unbind(0), rec.unbind(0)
         hat_s = hats.unbind(0) if hats is not None else [None] * seq_len
@@ -160,9 +177,10 @@ class _LayerNormLSTMSequence(torch.autograd.Function):
          mean_r, rstd_r, mean_c, rstd_c) = ctx.saved_tensors
         seq_len, batch, four_h = gates.shape
         hid = four_h // 4
-        d_gates = torch.empty_like(gates)  # dL/d(pre-activations) = dL/dx_proj
-        d_cnorm = torch.empty_like(cs)  # dL/d LN_c(c)
-        d_recs = [None] * seq_len  # dL/d(W_hh h_{t-1})
+        buf = _workspace(gates, seq_len, batch, d_gates=four_h, d_rec=four_h, d_cnorm=hid)
+        d_gates = buf["d_gates"]  # dL/d(pre-activations) = dL/dx_proj
+        d_recs = buf["d_rec"]  # dL/d(W_hh h_{t-1})
+        d_cnorm = buf["d_cnorm"]  # dL/d LN_c(c)
         if mask is not None:
             grad_out = grad_out.masked_fill(~mask, 0.0)
             m_s = mask.to(gates.dtype).unbind(0)
@@ -197,8 +215,8 @@ class _LayerNormLSTMSequence(torch.autograd.Function):
             _SIGMOID_BW(tmp2, g_s[t][:, :2 * hid], grad_input=dif_s[t])
             torch.mul(dct, i_s[t], out=tmp)
             _TANH_BW(tmp, gg_s[t], grad_input=dg_s[t])
-            d_rec = d_recs[t] = _norm_step_backward(dG_s[t], r_s[t], gain_hh, mean_r[t],
-                                                    rstd_r[t])
+            d_rec = _norm_step_backward(dG_s[t], r_s[t], gain_hh, mean_r[t], rstd_r[t])
+            d_recs[t].copy_(d_rec)
             dc = dct * f_s[t] if mask is None else torch.addcmul(dc_pass, dct, f_s[t])
             base = dh_pass if mask is not None else None
             if not last:
@@ -208,7 +226,7 @@ class _LayerNormLSTMSequence(torch.autograd.Function):
         need = ctx.needs_input_grad
         d_whh = None
         if need[3]:
-            d_whh = recurrent_weight_grad(torch.stack(d_recs), hs, h0, ctx.reverse)
+            d_whh = recurrent_weight_grad(d_recs, hs, h0, ctx.reverse)
         d_gain_hh, _ = _norm_param_grads(d_gates, rec, hats, gain_hh, None, mean_r, rstd_r,
                                          need[4], False)
         _, d_gain_c, d_shift_c = _LN_BW(d_cnorm, cs, [hid], mean_c, rstd_c, gain_c, shift_c,
@@ -221,13 +239,13 @@ class _LayerNormGRUSequence(torch.autograd.Function):
     def forward(ctx, x_proj, h0, weight_hh, gain, shift, groups, eps, mask, reverse):
         seq_len, batch, three_h = x_proj.shape
         hid = three_h // 3
-        rec = torch.empty_like(x_proj)  # W_hh h_{t-1}
-        hats = torch.empty_like(x_proj) if groups > 1 else None  # its normalised value
-        hidden = torch.empty_like(x_proj)  # u = gain * LN(W_hh h_{t-1}) + shift
-        mean_r, rstd_r = (x_proj.new_empty(seq_len, batch, groups, 1) for _ in range(2))
-        rz = x_proj.new_empty(seq_len, batch, 2 * hid)  # activated r, z
-        ns = x_proj.new_empty(seq_len, batch, hid)  # candidate n
-        hs = torch.empty_like(ns)
+        hs = x_proj.new_empty(seq_len, batch, hid)  # state after each step (the output)
+        buf = _workspace(x_proj, seq_len, batch, rec=three_h, hats=three_h if groups > 1 else 0,
+                         hidden=three_h, rz=2 * hid, ns=hid, mean_r=groups, rstd_r=groups)
+        rec, hidden = buf["rec"], buf["hidden"]  # W_hh h_{t-1}; u = gain * LN(rec) + shift
+        rz, ns = buf["rz"], buf["ns"]  # activated r, z; candidate n
+        hats = buf["hats"] if groups > 1 else None  # LN(W_hh h_{t-1}) before the gain
+        mean_r, rstd_r = (buf[k].unsqueeze(-1) for k in ("mean_r", "rstd_r"))  # (L, N, G, 1)
         w_t = weight_hh.t()
         r_s, hid_s, rz_s, n_s, h_s = (rec.unbind(0), hidden.unbind(0), rz.unbind(0), ns.unbind(0),
                                       hs.unbind(0))
@@ -259,9 +277,9 @@ class _LayerNormGRUSequence(torch.autograd.Function):
          rstd_r) = ctx.saved_tensors
         seq_len, batch, three_h = hidden.shape
         hid = three_h // 3
-        d_x = torch.empty_like(hidden)  # (L, N, 3H) dL/dx_proj
-        d_hidden = torch.empty_like(hidden)  # (L, N, 3H) dL/du
-        d_recs = [None] * seq_len  # dL/d(W_hh h_{t-1})
+        buf = _workspace(hidden, seq_len, batch, d_x=three_h, d_hidden=three_h, d_rec=three_h)
+        d_x, d_hidden, d_recs = buf["d_x"], buf["d_hidden"], buf["d_rec"]  # dL/dx_proj, dL/du,
+        # dL/d(W_hh h_{t-1}), each (L, N, 3H)
         if mask is not None:
             grad_out = grad_out.masked_fill(~mask, 0.0)
             m_s = mask.to(hidden.dtype).unbind(0)
@@ -290,7 +308,8 @@ class _LayerNormGRUSequence(torch.autograd.Function):
             torch.mul(dh, diff, out=tmp[:, hid:])  # dL/dz
             _SIGMOID_BW(tmp, rz_s[t], grad_input=dhrz_s[t])
             torch.mul(dxn_s[t], rr_s[t], out=dhn_s[t])
-            d_rec = d_recs[t] = _norm_step_backward(dh_s[t], r_s[t], gain, mean_r[t], rstd_r[t])
+            d_rec = _norm_step_backward(dh_s[t], r_s[t], gain, mean_r[t], rstd_r[t])
+            d_recs[t].copy_(d_rec)
             if mask is not None:
                 dh_z.add_(dh_pass)
             if not last:
@@ -300,7 +319,7 @@ class _LayerNormGRUSequence(torch.autograd.Function):
         need = ctx.needs_input_grad
         d_whh = None
         if need[2]:
-            d_whh = recurrent_weight_grad(torch.stack(d_recs), hs, h0, ctx.reverse)
+            d_whh = recurrent_weight_grad(d_recs, hs, h0, ctx.reverse)
         d_gain, d_shift = _norm_param_grads(d_hidden, rec, hats, gain, shift, mean_r, rstd_r,
                                             need[3], shift is not None and need[4])
         return d_x, dh, d_whh, d_gain, d_shift, None, None, None, None
