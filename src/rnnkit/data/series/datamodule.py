@@ -166,8 +166,7 @@ class SeriesDataModule(SourceDataModule):
 
     def _make_windows(self) -> None:
         st, c = self.state, self.config
-        H, L, Lmin = int(st["horizon"]), int(st["lookback"]), int(st["min_lookback"])
-        del L
+        H, Lmin = int(st["horizon"]), int(st["min_lookback"])
         origins: dict[str, list[tuple[int, int]]] = {"train": [], "val": [], "test": []}
         for i, sp in enumerate(self.splits):
             origins["train"] += [(i, t) for t in range(Lmin, sp.val_start - H + 1, c.stride)]

@@ -266,7 +266,6 @@ def read_tsf(path: str | Path) -> SeriesFile:
                 raise ValueError(f"{path}: line {number}: expected {len(attributes)} attributes "
                                  f"and the values separated by ':', found {len(parts)} fields")
             names = dict(zip([a for a, _ in attributes], parts, strict=False))
-            kinds = dict(attributes)
             name = next((names[a] for a, k in attributes if k == "string"), f"series{len(series)}")
             start_key = next((a for a, k in attributes if k == "date"), None)
             cells = parts[-1].split(",")
@@ -280,7 +279,6 @@ def read_tsf(path: str | Path) -> SeriesFile:
             except ValueError:
                 raise ValueError(f"{path}: line {number}: cannot read the start timestamp "
                                  f"{names[start_key]!r} of series {name}") from None
-            del kinds
             dates = [step.add(start, k) for k in range(len(values))]
             series.append(RawSeries(name, dates, values, [number] * len(values)))
     if not series:
