@@ -55,9 +55,7 @@ class Seq2SeqFamily(TaskFamily):
         """``predicted`` (the best hypothesis as text) and ``score`` (its mean log-probability
         per step, the length-normalised score with ``length_penalty`` 1); with
         ``model.nbest`` N > 1 also ``predicted_2``, ``score_2``, ... ``predicted_N``."""
-        from rnnkit.families.seq2seq.text import TokenText
-
-        text = TokenText(task.info)
+        text = task.token_text()
         nbest = task.run_config.model.nbest
         names = [("predicted", "score")] + [(f"predicted_{k}", f"score_{k}")
                                             for k in range(2, nbest + 1)]

@@ -8,6 +8,8 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
+from rnnkit.data.pairs.batches import EOS
+
 __all__ = ["AttentionPictures", "draw_attention"]
 
 EXAMPLES = 4
@@ -74,9 +76,7 @@ class AttentionPictures(pl.Callback):
     def on_test_end(self, trainer: pl.Trainer, pl_module: Any) -> None:
         if not self.kept or not trainer.is_global_zero or pl_module.model.attention is None:
             return
-        from rnnkit.families.seq2seq.text import TokenText
-
-        text = TokenText(pl_module.info)
+        text = pl_module.token_text()
         source, lengths = (t.to(pl_module.device) for t in self._examples())
         was_training = pl_module.training
         pl_module.eval()
@@ -85,7 +85,7 @@ class AttentionPictures(pl.Callback):
         examples = []
         for row, [h] in enumerate(hyps):
             n = int(lengths[row])
-            output = text.tokens("target", h.tokens) + (["</s>"] if h.ended else [])
+            output = text.tokens("target", h.tokens) + ([EOS] if h.ended else [])
             examples.append({"weights": h.weights[:, :n].numpy(),
                              "source": text.tokens("source", source[row, :n].tolist()),
                              "output": output})

@@ -11,14 +11,15 @@ import torch.nn.functional as F
 from torch import Tensor
 from torchmetrics import SumMetric
 
+from rnnkit.data.pairs.batches import BOS, EOS
 from rnnkit.families.base import FamilyTask
 from rnnkit.families.seq2seq.metrics import score_sequence, text_scores
 from rnnkit.families.seq2seq.model import build_seq2seq
+from rnnkit.families.seq2seq.text import TokenText
 from rnnkit.models.beam_search import Hypothesis, beam_search, greedy_search
 
 __all__ = ["Seq2SeqTask", "sequence_loss"]
 
-BOS, EOS = "<s>", "</s>"
 COUNTS = ("exact", "errors", "reference_tokens", "in_nbest", "examples")
 
 
@@ -62,10 +63,17 @@ class Seq2SeqTask(FamilyTask):
             for name, metric in metrics.items():
                 self.add_module(f"{split}_{name}", metric)
         self._texts: tuple[list[str], list[list[str]], list[dict[str, Any]]] = ([], [], [])
+        self._token_text: TokenText | None = None
 
     def forward(self, source: Tensor, lengths: Tensor | None, target_in: Tensor) -> Tensor:
         """Teacher-forced logits ``(N, T, V)``."""
         return self.model(source, lengths, target_in)[0]
+
+    def token_text(self) -> TokenText:
+        """The :class:`~rnnkit.families.seq2seq.text.TokenText` of this run's tokenizers."""
+        if self._token_text is None:
+            self._token_text = TokenText(self.info)
+        return self._token_text
 
     # ---- decoding ----------------------------------------------------------------------------
     def max_lengths(self, lengths: Tensor) -> Tensor:
@@ -121,9 +129,7 @@ class Seq2SeqTask(FamilyTask):
             self._keep_texts(batch, hyps)
 
     def _keep_texts(self, batch: Mapping[str, Any], hyps: list[list[Hypothesis]]) -> None:
-        from rnnkit.families.seq2seq.text import TokenText
-
-        text = TokenText(self.info)
+        text = self.token_text()
         found, refs, examples = self._texts
         for i, (h, r) in enumerate(zip(hyps, batch["references"], strict=True)):
             found.append(text.target(h[0].tokens))

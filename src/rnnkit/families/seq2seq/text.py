@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rnnkit.data.info import DataInfo
-from rnnkit.data.text.tokenize import UNK, Tokenizer
+from rnnkit.data.pairs.batches import BOS, EOS
+from rnnkit.data.text.tokenize import PAD, UNK, Tokenizer
 
 __all__ = ["TokenText"]
 
@@ -29,7 +30,7 @@ class TokenText:
         """The tokens of ``ids`` (padding, ``<s>`` and ``</s>`` left out)."""
         vocab, _ = self.sides[side]
         return [vocab[i] if 0 <= i < len(vocab) else UNK for i in ids
-                if not (0 <= i < len(vocab) and vocab[i] in ("<pad>", "<s>", "</s>"))]
+                if not (0 <= i < len(vocab) and vocab[i] in (PAD, BOS, EOS))]
 
     def source(self, ids: Sequence[int]) -> str:
         return self.sides["source"][1].decode(self.tokens("source", ids))
