@@ -137,11 +137,11 @@ class Step:
         """``a value every 7 days``: what the step means, for messages."""
         if self.unit == "months":
             return f"a value every {self.count} month{'s' if self.count > 1 else ''}"
-        delta = timedelta(seconds=self.count)
-        if self.count % 86400 == 0:
-            days = self.count // 86400
-            return f"a value every {days} day{'s' if days > 1 else ''}"
-        return f"a value every {delta}"
+        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+            if self.count % size == 0:
+                n = self.count // size
+                return f"a value every {n} {unit}{'s' if n > 1 else ''}"
+        return f"a value every {self.count} seconds"
 
     @property
     def season(self) -> int:
