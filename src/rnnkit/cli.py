@@ -136,7 +136,9 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
         "sequence files or text; labels optional) gives one CSV row per example (index, id if "
         "the file has ids, predicted class, its probability and one probability per class, or "
         "the predicted value). --text TEXT (a text run) prints each text's class and its "
-        "probability. An MNIST run: image FILEs, IDX, .npy arrays ((28, 28) or (N, 28, "
+        "probability. A seq2seq run: --text TEXT prints each source's decoded output and its "
+        "score, --data FILE writes a CSV of them (--beam K, --nbest N). An MNIST run: image "
+        "FILEs, IDX, .npy arrays ((28, 28) or (N, 28, "
         "28)) or pictures such as PNG (28x28; dark digits on a light background are inverted "
         "automatically).",
     )
