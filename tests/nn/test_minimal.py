@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-import rnnkit.nn.scan as scan
-from rnnkit.nn import length_mask
+from rnnkit.nn import length_mask, minimal_kernels
 from rnnkit.nn import sequence_kernels as sk
 from rnnkit.nn.minimal import (
     MinGRU,
@@ -117,16 +116,6 @@ def scan_inputs(num, seed, length=6, batch=3, features=2, hidden=4, bias=True):
     return x, h0, w, b
 
 
-@pytest.fixture(params=["one-block-steps", "many-blocks", "chunked"])
-def scan_regime(request, monkeypatch):
-    """Run the gated scan with every block layout: one block stepped, small blocks, chunks."""
-    if request.param == "many-blocks":
-        monkeypatch.setattr(scan, "BLOCK_ELEMENTS", 24)  # two steps of N*H = 12 per block
-    if request.param == "chunked":
-        monkeypatch.setattr(scan, "SEQUENTIAL_BELOW", 4)
-    return request.param
-
-
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("name,gates,num", GATES, ids=[g[0] for g in GATES])
@@ -182,16 +171,14 @@ def test_layer_scan_equals_step_loop(scan_regime, cls, with_lengths, batch_first
 
 
 def test_the_scan_runs_and_long_sequences_agree(monkeypatch):
-    import rnnkit.nn.minimal
-    from rnnkit.nn.scan import gated_scan
-
     calls = []
+    kernel = minimal_kernels.minimal_sequence
 
     def spy(*args, **kwargs):
         calls.append(args[0].shape)  # x_proj (L, N, *)
-        return gated_scan(*args, **kwargs)
+        return kernel(*args, **kwargs)
 
-    monkeypatch.setattr(rnnkit.nn.minimal, "gated_scan", spy)
+    monkeypatch.setattr(minimal_kernels, "minimal_sequence", spy)
     torch.manual_seed(0)
     layer = MinGRU(2, 16, dtype=DT)
     x = torch.randn(1000, 2, 2, dtype=DT)

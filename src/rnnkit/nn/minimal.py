@@ -8,9 +8,11 @@ mixes is computed from the input alone. What is left is a linear recurrence in t
     h_t = a_t \odot h_{t-1} + b_t,
 
 with ``a = 1 - w`` and ``b = w c`` known for every step before the recurrence runs (``w`` the
-update gate, ``c`` the candidate). Training evaluates it for the whole sequence with the blocked
-parallel scan :func:`rnnkit.nn.scan.gated_scan`, which also computes the input projection block by
-block (so :meth:`~_MinimalSpec.project_input` is the identity); streaming runs the same equations
+update gate, ``c`` the candidate). Training evaluates it for the whole sequence as one autograd
+node per layer and direction, :func:`rnnkit.nn.minimal_kernels.minimal_sequence` (a hand-derived
+backward pass; it also computes the input projection block by block, so
+:meth:`~_MinimalSpec.project_input` is the identity); :func:`rnnkit.nn.scan.gated_scan` is the
+same recurrence for any :class:`~rnnkit.nn.scan.Gates`. Streaming runs the same equations
 one step at a time (:meth:`~_MinimalSpec.step`, :class:`MinGRUCell`, or the layer fed one step at
 a time with its state). Both give the same result.
 
@@ -31,11 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.nn import sequence_kernels
+from rnnkit.nn import minimal_kernels, sequence_kernels
 from rnnkit.nn.cell_api import CellSpec, RecurrentCell, State
 from rnnkit.nn.docstrings import document_cell, document_layer
 from rnnkit.nn.recurrent_layer import RecurrentLayer
-from rnnkit.nn.scan import Gates, gated_scan
+from rnnkit.nn.scan import Gates
 
 __all__ = [
     "MinGRU",
@@ -133,7 +135,8 @@ class _MinimalSpec(CellSpec):
 
     state_names = ("h",)
     fused_mode = None
-    gates: ClassVar[Gates]
+    gates: ClassVar[Gates]  # the step's gates (and :func:`~rnnkit.nn.scan.gated_scan`'s)
+    kernel_cell: ClassVar[str]  # the whole-sequence kernel's gate map, MINIMAL_GATES[...]
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         gh = self.num_gates * self.hidden_size
@@ -151,8 +154,9 @@ class _MinimalSpec(CellSpec):
     def project_input(self, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
         """The identity: the projection ``W x + b`` is part of :meth:`step` and of the scan.
 
-        :func:`~rnnkit.nn.scan.gated_scan` computes it one block of steps at a time, in cache,
-        so the ``(L, N, G*H)`` projections are never stored for the whole sequence.
+        :func:`~rnnkit.nn.minimal_kernels.minimal_sequence` computes it one block of steps at a
+        time, in cache, so the ``(L, N, G*H)`` projections are never stored for the whole
+        sequence.
         """
         return x
 
@@ -169,7 +173,8 @@ class _MinimalSpec(CellSpec):
         mask: Tensor | None,
         reverse: bool,
     ) -> tuple[Tensor, State] | None:
-        """The whole sequence by one :func:`~rnnkit.nn.scan.gated_scan`.
+        """The whole sequence as one autograd node,
+        :func:`~rnnkit.nn.minimal_kernels.minimal_sequence` (gates stored, fused backward).
 
         On padded steps ``w = 0`` carries the state; the output there is zero.
         """
@@ -183,7 +188,8 @@ class _MinimalSpec(CellSpec):
         weight, bias = params["weight_ih"], params.get("bias_ih")
         if not sequence_kernels.supports(x_proj, h0, weight, bias):
             return None
-        h = gated_scan(x_proj, h0, self.gates, weight, bias, mask, reverse)  # (L, N, H)
+        h = minimal_kernels.minimal_sequence(x_proj, h0, self.kernel_cell, weight, bias, mask,
+                                             reverse)  # (L, N, H)
         final = h[0] if reverse else h[-1]
         return (h if mask is None else h * mask), (final,)
 
@@ -201,6 +207,7 @@ class MinGRUSpec(_MinimalSpec):
 
     num_gates = 2
     gates = MinGRUGates()
+    kernel_cell = "mingru"
 
 
 class MinLSTMSpec(_MinimalSpec):
@@ -217,6 +224,7 @@ class MinLSTMSpec(_MinimalSpec):
 
     num_gates = 3
     gates = MinLSTMGates()
+    kernel_cell = "minlstm"
 
 
 _MINIMAL_INIT = """\
@@ -237,9 +245,9 @@ class MinGRU(RecurrentLayer):
     k - 1), :math:`h_t` its state, :math:`z_t` the update gate, :math:`\tilde h_t` the
     candidate, :math:`g(x) = x + 0.5` for :math:`x > 0` and :math:`\sigma(x)` otherwise,
     :math:`\sigma` the sigmoid and :math:`\odot` the element-wise product. Neither gate nor
-    candidate reads :math:`h_{t-1}`, so training runs the whole sequence as one parallel scan
-    per layer and direction (:func:`~rnnkit.nn.scan.gated_scan`); it is always the explicit
-    path.
+    candidate reads :math:`h_{t-1}`, so training runs the whole sequence as one scan per layer
+    and direction (:func:`~rnnkit.nn.minimal_kernels.minimal_sequence`); it is always the
+    explicit path.
 
     Args:
         ${layer_args}
@@ -281,8 +289,8 @@ class MinLSTM(RecurrentLayer):
     input gates, :math:`\tilde h_t` the candidate, :math:`g(x) = x + 0.5` for :math:`x > 0`
     and :math:`\sigma(x)` otherwise, :math:`\sigma` the sigmoid and :math:`\odot` the
     element-wise product. Neither gates nor candidate read :math:`h_{t-1}`, so training runs
-    the whole sequence as one parallel scan per layer and direction
-    (:func:`~rnnkit.nn.scan.gated_scan`); it is always the explicit path.
+    the whole sequence as one scan per layer and direction
+    (:func:`~rnnkit.nn.minimal_kernels.minimal_sequence`); it is always the explicit path.
 
     Args:
         ${layer_args}

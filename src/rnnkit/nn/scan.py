@@ -43,7 +43,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-__all__ = ["Gates", "gated_scan", "linear_scan", "linear_scan_reference"]
+__all__ = ["Gates", "chunk_size", "gated_scan", "input_projection", "linear_scan",
+           "linear_scan_reference", "scan_gradients", "scan_steps", "time_blocks"]
 
 SEQUENTIAL_BELOW = 32
 """Sequences shorter than this always run one operation per step."""
@@ -86,13 +87,18 @@ def _chunked(a: Tensor, b: Tensor, h0: Tensor, reverse: bool, out: Tensor, chunk
         previous = torch.addcmul(b3[:, j], a3[:, j], previous, out=h3[:, j])
 
 
-def _scan(a: Tensor, b: Tensor, h0: Tensor, reverse: bool, out: Tensor, chunk: int | None):
-    """``out = scan(a, b)`` on ``(L, M)`` tensors with ``h0 (M,)``, by steps or by chunks."""
+def scan_steps(a: Tensor, b: Tensor, h0: Tensor, reverse: bool, out: Tensor,
+               chunk: int | None) -> None:
+    """``out_t = a_t out_{t-1} + b_t`` into ``out``, on ``(L, M)`` tensors with ``h0 (M,)``.
+
+    No autograd; one operation per step or the chunked scan (``chunk`` steps per chunk, None:
+    :func:`chunk_size` chooses).
+    """
     seq_len, width = a.shape
     if seq_len == 0:
         return
     if chunk is None:
-        chunk = _chunk_size(seq_len, width)
+        chunk = chunk_size(seq_len, width)
     count = seq_len // chunk
     if chunk <= 1 or count <= 1:
         _sequential(a, b, h0, reverse, out)
@@ -109,8 +115,11 @@ def _scan(a: Tensor, b: Tensor, h0: Tensor, reverse: bool, out: Tensor, chunk: i
             _sequential(a[body:], b[body:], out[body - 1], False, out[body:])
 
 
-def _grad_states(a, gout, reverse, chunk, out, carry=None):
+def scan_gradients(a: Tensor, gout: Tensor, reverse: bool, chunk: int | None, out: Tensor,
+                   carry: Tensor | None = None) -> None:
     """``dL/dh_t = gout_t + a_{t+1} dL/dh_{t+1}`` (``a_{t-1}`` if reverse) into ``out``.
+
+    The backward recurrence of :func:`scan_steps`, on ``(L, M)`` tensors, no autograd.
 
     ``carry``, when given, is the gradient arriving from beyond the last step processed here
     (already multiplied by its ``a``).
@@ -121,9 +130,9 @@ def _grad_states(a, gout, reverse, chunk, out, carry=None):
     else:
         torch.add(gout[last], carry.reshape(out[last].shape), out=out[last])
     if reverse:
-        _scan(a[:-1], gout[1:], out[0], False, out[1:], chunk)
+        scan_steps(a[:-1], gout[1:], out[0], False, out[1:], chunk)
     else:
-        _scan(a[1:], gout[:-1], out[-1], True, out[:-1], chunk)
+        scan_steps(a[1:], gout[:-1], out[-1], True, out[:-1], chunk)
 
 
 class _LinearScan(torch.autograd.Function):
@@ -131,7 +140,7 @@ class _LinearScan(torch.autograd.Function):
     def forward(ctx, a, b, h0, reverse, chunk):
         seq_len, width = a.shape[0], math.prod(a.shape[1:])
         out = b.new_empty(seq_len, width)
-        _scan(a.reshape(seq_len, width), b.reshape(seq_len, width), h0.reshape(width), reverse,
+        scan_steps(a.reshape(seq_len, width), b.reshape(seq_len, width), h0.reshape(width), reverse,
               out, chunk)
         out = out.view(b.shape)
         ctx.reverse, ctx.chunk = reverse, chunk
@@ -146,7 +155,7 @@ class _LinearScan(torch.autograd.Function):
         seq_len, width = out.shape[0], math.prod(out.shape[1:])
         a2, h02, out2 = a.reshape(seq_len, width), h0.reshape(width), out.view(seq_len, width)
         grad_h = out2.new_empty(seq_len, width)  # dL/dh_t, all contributions
-        _grad_states(a2, grad_out.reshape(seq_len, width), reverse, ctx.chunk, grad_h)
+        scan_gradients(a2, grad_out.reshape(seq_len, width), reverse, ctx.chunk, grad_h)
         first, rest, prev = (seq_len - 1, slice(0, -1), out2[1:]) if reverse else (
             0, slice(1, None), out2[:-1])
         grad_a = grad_h0 = None
@@ -219,7 +228,8 @@ class Gates(Protocol):
     ) -> None: ...
 
 
-def _blocks(seq_len: int, size: int, reverse: bool) -> list[slice]:
+def time_blocks(seq_len: int, size: int, reverse: bool) -> list[slice]:
+    """Slices of ``size`` steps covering ``0..L-1``, in the order a direction visits them."""
     blocks = [slice(s, min(s + size, seq_len)) for s in range(0, seq_len, size)]
     return blocks[::-1] if reverse else blocks
 
@@ -232,13 +242,13 @@ class _GatedScan(torch.autograd.Function):
         scale = None if mask is None else mask.to(x.dtype)  # (L, N, 1), 0 on padded steps
         out = x.new_empty(seq_len, batch, hid)
         state = h0
-        for blk in _blocks(seq_len, size, reverse):
+        for blk in time_blocks(seq_len, size, reverse):
             rows = blk.stop - blk.start
-            k = _project(x[blk], weight, bias)  # (B, N, G*H), only ever one block of it
+            k = input_projection(x[blk], weight, bias)  # (B, N, G*H), only ever one block of it
             w, c = _block_gates(gates, k, None if scale is None else scale[blk])
-            if rows > 1 and _chunk_size(rows, batch * hid) > 1:
+            if rows > 1 and chunk_size(rows, batch * hid) > 1:
                 a, b = 1 - w, w * c
-                _scan(a.view(rows, -1), b.view(rows, -1), state.reshape(-1), reverse,
+                scan_steps(a.view(rows, -1), b.view(rows, -1), state.reshape(-1), reverse,
                       out[blk].view(rows, -1), None)
             else:  # one lerp per step: h = h + w (c - h)
                 w_s, c_s, o_s = w.unbind(0), c.unbind(0), out[blk].unbind(0)
@@ -261,14 +271,14 @@ class _GatedScan(torch.autograd.Function):
         grad_b = torch.zeros_like(bias) if need_b and bias is not None else None
         grad_k = x.new_empty(ctx.size, batch, weight.shape[0])  # one block's dL/dk
         carry = None  # a dL/dh from the step just beyond the block, for the block's last step
-        for blk in _blocks(seq_len, ctx.size, not reverse):
+        for blk in time_blocks(seq_len, ctx.size, not reverse):
             rows = blk.stop - blk.start
             m = None if scale is None else scale[blk]
-            k = _project(x[blk], weight, bias)  # recomputed: cheaper than storing
+            k = input_projection(x[blk], weight, bias)  # recomputed: cheaper than storing
             w, c = _block_gates(gates, k, m)
             a = 1 - w
             grad_h = torch.empty_like(a)
-            _grad_states(a.view(rows, -1), grad_out[blk].reshape(rows, -1), reverse, None,
+            scan_gradients(a.view(rows, -1), grad_out[blk].reshape(rows, -1), reverse, None,
                          grad_h.view(rows, -1), carry)
             first = rows - 1 if reverse else 0  # the block's step that the next block follows
             carry = a[first] * grad_h[first]
@@ -298,8 +308,8 @@ class _GatedScan(torch.autograd.Function):
         return grad_x, carry, grad_w, grad_b, None, None, None
 
 
-def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """``x W^T + b`` for a block ``x (B, N, H_in)`` -> ``(B, N, G*H)``."""
+def input_projection(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """``x W^T + b`` for ``x (B, N, H_in)`` (a block of steps, or all) -> ``(B, N, G*H)``."""
     rows, batch, features = x.shape
     flat = x.reshape(rows * batch, features)
     if bias is None:
@@ -311,8 +321,8 @@ def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     return k.view(rows, batch, -1)
 
 
-def _chunk_size(seq_len: int, width: int) -> int:
-    """Steps per chunk for :func:`_scan` (1: one operation per step)."""
+def chunk_size(seq_len: int, width: int) -> int:
+    """Steps per chunk for :func:`scan_steps` (1: one operation per step)."""
     if width <= CHUNKED_MAX_WIDTH and seq_len >= SEQUENTIAL_BELOW:
         return max(2, round(math.sqrt(seq_len)))
     return 1
