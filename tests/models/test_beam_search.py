@@ -57,13 +57,15 @@ def test_wide_beam_finds_the_brute_force_best(example):
     candidates = [(seq, True) for n in range(max_len) for seq in itertools.product(WORDS,
                                                                                    repeat=n)]
     candidates += [(seq, False) for seq in itertools.product(WORDS, repeat=max_len)]
-    best = max(candidates, key=lambda c: log_prob_of(c[0], example, c[1]))
+    # Ended sequences rank before cut ones, then by log-probability (length_penalty 0).
+    best = max(candidates, key=lambda c: (c[1], log_prob_of(c[0], example, c[1])))
     [hyps] = beam_search(toy_step, toy_start([example]), bos=BOS, eos=EOS,
                          max_lengths=torch.tensor([max_len]), beam_size=200,
                          length_penalty=0.0, nbest=3, banned=[0, BOS])
     assert (hyps[0].tokens, hyps[0].ended) == (tuple(best[0]), best[1])
     assert hyps[0].log_prob == pytest.approx(log_prob_of(*best[0:1], example, best[1]))
-    assert hyps[0].score >= hyps[1].score >= hyps[2].score
+    ranked = [(h.ended, h.score) for h in hyps]
+    assert ranked == sorted(ranked, reverse=True)
 
 
 def test_beam_of_one_is_greedy_on_the_toy_and_a_real_model():

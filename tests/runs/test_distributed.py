@@ -122,3 +122,49 @@ def test_a_language_model_says_it_trains_in_one_process(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "the lm family trains in one process" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
+
+
+LAUNCH_VARS = ("RANK", "LOCAL_RANK", "NODE_RANK", "GROUP_RANK", "WORLD_SIZE", "SLURM_PROCID",
+               "SLURM_NTASKS", "SLURM_JOB_NAME", "TORCHELASTIC_RUN_ID", "RNNKIT_RUN_DIR")
+
+
+def config_of(**trainer):
+    from rnnkit.config import RunConfig
+
+    return RunConfig.from_dict({"trainer": {"accelerator": "cpu", **trainer}})
+
+
+@pytest.mark.parametrize("env, trainer, rank", [
+    ({}, {"devices": 2}, 0),                                           # the first, before fit
+    ({"LOCAL_RANK": "1", "RNNKIT_RUN_DIR": "/r"}, {"devices": 2}, 1),  # Lightning's child
+    ({"LOCAL_RANK": "0", "RNNKIT_RUN_DIR": "/r"}, {"devices": 2}, 1),  # ... never first
+    ({"RANK": "3", "LOCAL_RANK": "1", "WORLD_SIZE": "4"}, {"devices": 2, "num_nodes": 2}, 3),
+    ({"NODE_RANK": "1", "LOCAL_RANK": "0", "WORLD_SIZE": "2"}, {"devices": 1, "num_nodes": 2}, 1),
+    ({"NODE_RANK": "1", "LOCAL_RANK": "1"}, {"devices": 2, "num_nodes": 2}, 3),
+    ({"LOCAL_RANK": "1"}, {"devices": 1}, 0),                          # one process: first
+])
+def test_which_process_this_is(monkeypatch, env, trainer, rank):
+    from rnnkit.runs.distributed import global_rank
+
+    for key in LAUNCH_VARS:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert global_rank(config_of(**trainer)) == rank
+
+
+def test_counts_and_launches_that_do_not_match(monkeypatch):
+    from rnnkit.config import ConfigError, RunConfig
+    from rnnkit.runs.distributed import check_launch, process_count
+
+    for key in LAUNCH_VARS:
+        monkeypatch.delenv(key, raising=False)
+    assert process_count(config_of(devices="2")) == 2  # a count in quotes is a count
+    assert process_count(config_of(devices="0,1", num_nodes=3)) == 6
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(ConfigError, match="WORLD_SIZE=2 processes were started"):
+        check_launch(config_of(devices=4))
+    with pytest.raises(ConfigError, match="give each the same --out DIR"):
+        check_launch(config_of(devices=2))
+    check_launch(RunConfig.from_dict({"out": "runs/x", "trainer": {"devices": 2}}))

@@ -83,3 +83,7 @@ class TrainerConfig(Section):
             if not items or not all(d.isdigit() for d in items):
                 raise ConfigError(f"trainer.devices must be a count >= 1, auto or device "
                                   f"indices such as '0,1'; got {devices!r}")
+            if "," not in devices:  # "2" is a count, as Lightning reads it ("2," an index)
+                object.__setattr__(self, "devices", int(items[0]))
+                if self.devices < 1:
+                    raise ConfigError("trainer.devices must be a count >= 1, got 0")

@@ -133,7 +133,8 @@ def beam_search(
     are extended by every token; of the 2K best extensions, those ending with ``eos`` among
     the first K become finished hypotheses, and the best K others go on. A sequence is done
     when it has K finished hypotheses, or at its maximum length (then its unfinished ones,
-    cut, fill up to K). Hypotheses are ranked by :attr:`Hypothesis.score`. With
+    cut, fill up to K). Hypotheses that ended come first (a cut one never paid for its end
+    token, so its score would flatter it), each group ranked by :attr:`Hypothesis.score`. With
     ``beam_size=1`` this is :func:`greedy_search`; with a beam as wide as every possible
     prefix and ``length_penalty=0`` it is an exhaustive search.
 
@@ -155,7 +156,7 @@ def beam_search(
     max_lengths = _check(bos, eos, max_lengths, batch)
     device = _device(state, max_lengths.device)
     state = state.select(torch.arange(batch, device=device).repeat_interleave(k))  # N*K rows
-    scores = torch.full((batch, k), -torch.inf, dtype=torch.float64)
+    scores = torch.full((batch, k), -torch.inf, dtype=torch.float64, device=device)
     scores[:, 0] = 0.0  # the K copies are one hypothesis until the first step
     history = torch.zeros(batch, k, 0, dtype=torch.long)
     tokens = torch.full((batch * k,), bos, dtype=torch.long)
@@ -163,10 +164,10 @@ def beam_search(
     done = torch.zeros(batch, dtype=torch.bool)
     for t in range(int(max_lengths.max())):
         logits, state = step(tokens.to(device), state)  # (N*K, V)
-        logp = _ban(logits.float(), banned).log_softmax(-1).double().cpu()
+        logp = _ban(logits.float(), banned).log_softmax(-1).double()  # on the model's device
         vocab = logp.shape[-1]
         candidates = (scores[:, :, None] + logp.view(batch, k, vocab)).view(batch, k * vocab)
-        top, where = candidates.topk(min(2 * k, k * vocab), dim=-1)  # (N, 2K)
+        top, where = (t.cpu() for t in candidates.topk(min(2 * k, k * vocab), dim=-1))  # (N, 2K)
         beam, token = where // vocab, where % vocab
         ends = (token == eos) & top.isfinite() & ~done[:, None]
         ends[:, k:] = False
@@ -187,11 +188,11 @@ def beam_search(
         done |= (counts >= k) | (max_lengths <= t + 1)
         if done.all():
             break
-        scores = alive.masked_fill(done[:, None], -torch.inf)
+        scores = alive.masked_fill(done[:, None], -torch.inf).to(device)
         rows = (torch.arange(batch)[:, None] * k + origin).view(-1)  # (N*K,)
         state = state.select(rows.to(device))
         tokens = history[:, :, -1].reshape(-1)
-    return [sorted(hyps, key=lambda h: -h.score)[:nbest] for hyps in finished]
+    return [sorted(hyps, key=lambda h: (not h.ended, -h.score))[:nbest] for hyps in finished]
 
 
 def _hypothesis(tokens: Tensor, log_prob: Tensor, steps: int, length_penalty: float, *,

@@ -43,9 +43,10 @@ class DecoderState:
         def rows(t: Tensor | None, dim: int = 0) -> Tensor | None:
             return None if t is None else t.index_select(dim, index)
 
-        rnn = self.rnn if self.rnn is None else rows(self.rnn, 1) \
-            if isinstance(self.rnn, Tensor) else tuple(s.index_select(1, index)
-                                                       for s in self.rnn)
+        if self.rnn is None or isinstance(self.rnn, Tensor):
+            rnn = rows(self.rnn, 1)  # (num_layers, B, H)
+        else:
+            rnn = tuple(s.index_select(1, index) for s in self.rnn)
         return DecoderState(rnn, rows(self.feed), rows(self.memory), rows(self.keys),
                             rows(self.mask), rows(self.weights))
 

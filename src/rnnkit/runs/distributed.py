@@ -23,8 +23,9 @@ import torch
 
 from rnnkit.config import ConfigError, RunConfig
 
-__all__ = ["RUN_DIR_ENV", "check_port", "end_process_group", "follower_run_dir",
-           "gather_objects", "global_rank", "process_count", "weights_checksum"]
+__all__ = ["RUN_DIR_ENV", "check_launch", "check_port", "end_process_group",
+           "follower_run_dir", "gather_objects", "global_rank", "process_count",
+           "weights_checksum"]
 
 RUN_DIR_ENV = "RNNKIT_RUN_DIR"  # the run directory the first process claimed, for the others
 
@@ -45,29 +46,56 @@ def process_count(config: RunConfig) -> int:
 
 
 def global_rank(config: RunConfig) -> int:
-    """This process's rank among all, from the environment a launcher sets: ``RANK``
-    (torchrun), ``SLURM_PROCID`` (SLURM), else ``NODE_RANK`` x devices + ``LOCAL_RANK``
-    (Lightning's own launcher, or processes started by hand); 0 when none is set."""
+    """This process's rank among all, from the environment its launcher set: a process
+    Lightning started for the first one (it sees :data:`RUN_DIR_ENV`) is never first;
+    ``RANK`` (torchrun); ``SLURM_PROCID`` (a SLURM batch job, as Lightning detects it); else
+    ``NODE_RANK`` x devices + ``LOCAL_RANK`` (processes started by hand); 0 alone."""
+    from lightning.fabric.plugins.environments import SLURMEnvironment
+
     env = os.environ
     if process_count(config) == 1:
         return 0
-    for key in ("RANK", "SLURM_PROCID"):
-        if env.get(key, "").isdigit():
-            return int(env[key])
     local = int(env.get("LOCAL_RANK", "0") or 0)
+    if env.get(RUN_DIR_ENV):
+        return max(local, 1)
+    if env.get("RANK", "").isdigit():
+        return int(env["RANK"])
+    if SLURMEnvironment.detect() and env.get("SLURM_PROCID", "").isdigit():
+        return int(env["SLURM_PROCID"])
     node = int(env.get("NODE_RANK", env.get("GROUP_RANK", "0")) or 0)
     return node * (process_count(config) // config.trainer.num_nodes) + local
 
 
+def check_launch(config: RunConfig) -> None:
+    """Raise ConfigError when the processes a launcher started do not match the config
+    (``WORLD_SIZE`` vs devices x num_nodes), or when they were started outside rnnkit
+    (torchrun, SLURM, by hand) without the one ``--out`` they all must share."""
+    from lightning.fabric.plugins.environments import SLURMEnvironment
+
+    env, wanted = os.environ, process_count(config)
+    started = int(env["WORLD_SIZE"]) if env.get("WORLD_SIZE", "").isdigit() else None
+    if started is not None and started > 1 and started != wanted and not env.get(RUN_DIR_ENV):
+        raise ConfigError(f"WORLD_SIZE={started} processes were started, but trainer.devices x "
+                          f"trainer.num_nodes is {wanted}; make them match")
+    external = not env.get(RUN_DIR_ENV) and (
+        "RANK" in env or "TORCHELASTIC_RUN_ID" in env or SLURMEnvironment.detect()
+        or "LOCAL_RANK" in env)
+    if wanted > 1 and external and not config.out:
+        raise ConfigError("every process of a run started by torchrun, SLURM or by hand "
+                          "writes to one run directory: give each the same --out DIR (on a "
+                          "file system they share)")
+
+
 def follower_run_dir(config: RunConfig) -> Path:
     """The run directory of a process other than the first: the one the first claimed
-    (:data:`RUN_DIR_ENV`), else ``--out``, which every process of a multi-machine run needs."""
+    (:data:`RUN_DIR_ENV`), else ``--out``, which every process started outside rnnkit needs."""
     if os.environ.get(RUN_DIR_ENV):
         return Path(os.environ[RUN_DIR_ENV])
     if config.out:
         return Path(config.out)
-    raise ConfigError("every process of a run on several machines must write to the same run "
-                      "directory: give each the same --out DIR (on a shared file system)")
+    raise ConfigError("every process of a run started by torchrun, SLURM or by hand writes "
+                      "to one run directory: give each the same --out DIR (on a file system "
+                      "they share)")
 
 
 def check_port() -> None:

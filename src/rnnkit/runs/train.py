@@ -43,6 +43,7 @@ from rnnkit.runs.callbacks import saved_counters
 from rnnkit.runs.checkpoint import read_checkpoint
 from rnnkit.runs.distributed import (
     RUN_DIR_ENV,
+    check_launch,
     end_process_group,
     follower_run_dir,
     gather_objects,
@@ -115,6 +116,8 @@ def train(
     quiet_lightning()
     start = time.perf_counter()
     processes = process_count(config)
+    if processes > 1 and not resume:
+        check_launch(config)
     first = global_rank(config) == 0  # only the first process writes the run directory
     if config.name == RunConfig().name and not resume and config.data.run_name():
         config = _replace(config, name=config.data.run_name())
@@ -225,7 +228,10 @@ def _fit_and_test(
     with cpu_threads(config), interruptible(trainer, run_dir):
         trainer.fit(task, datamodule=dm, ckpt_path=str(last) if saved is not None else None,
                     weights_only=True)
-    checksums = gather_objects(weights_checksum(task)) if processes > 1 else []
+    os.environ.pop(RUN_DIR_ENV, None)
+    # Sharded strategies (FSDP) hold a slice of the weights in each process: nothing to compare.
+    compare = processes > 1 and "fsdp" not in config.trainer.strategy
+    checksums = gather_objects(weights_checksum(task)) if compare else []
     end_process_group()
     if not first:
         return TrainResult(run_dir, {}, time.perf_counter() - start, notes, config,
@@ -241,13 +247,16 @@ def _fit_and_test(
         if processes == 1:
             results = trainer.test(task, dataloaders=loader, ckpt_path=str(best),
                                    weights_only=True, verbose=False)
-        else:  # in this process alone, so that every test example counts exactly once
+        else:  # in this process alone, so that every test example counts exactly once,
+            # on a task of its own (a sharding strategy may have changed the trained one)
+            task = new_task(family, config, task.info)
             task.load_state_dict(read_checkpoint(best)["state_dict"])
             results = make_trainer(config, None, callbacks=extra).test(
                 task, dataloaders=loader, verbose=False)
     metrics = test_metrics(results, task, family, best, run_dir, num_examples, split)
     if processes > 1:
-        metrics.update(processes=processes, weights_checksums=checksums)
+        metrics.update(processes=processes, **({"weights_checksums": checksums}
+                                               if checksums else {}))
     for lg in trainer.loggers:
         lg.save()
     write_text_atomic(run_dir / "test_metrics.json", json.dumps(metrics, indent=2) + "\n")

@@ -52,8 +52,8 @@ class Seq2SeqFamily(TaskFamily):
         return [AttentionPictures(run_dir)]
 
     def predict(self, task: FamilyTask, batches: Iterable[Any]) -> dict[str, list[Any]]:
-        """``predicted`` (the best hypothesis as text) and ``score`` (its mean log-probability
-        per step, the length-normalised score with ``length_penalty`` 1); with
+        """``predicted`` (the best hypothesis as text) and ``score`` (its log-probability over
+        steps ** ``model.length_penalty``: with the default 1, the mean per step); with
         ``model.nbest`` N > 1 also ``predicted_2``, ``score_2``, ... ``predicted_N``."""
         text = task.token_text()
         nbest = task.run_config.model.nbest

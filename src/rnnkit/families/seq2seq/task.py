@@ -46,8 +46,8 @@ class Seq2SeqTask(FamilyTask):
     Logged: ``train_loss``, ``val_loss`` (nats per target token), ``val_exact_match`` (the
     decoded sequence equals a reference), ``val_token_error_rate`` (edit distance to the
     closest reference over its length), and their ``test_`` versions. After ``Trainer.test``,
-    :attr:`test_report` adds the n-best accuracy, BLEU and chrF of the texts, the decoding
-    options and the first examples.
+    :attr:`test_report` adds the n-best accuracy (a reference among the beam's K final
+    hypotheses), BLEU and chrF of the texts, the decoding options and the first examples.
     """
 
     family = "seq2seq"
