@@ -53,11 +53,11 @@ __all__ = ["MINIMAL_GATES", "MinGRUMap", "MinLSTMMap", "minimal_sequence"]
 
 _SIGMOID_BW = torch.ops.aten.sigmoid_backward.grad_input  # grad * y * (1 - y), into grad_input
 
-STORE_GATES_MAX = 2 ** 23
-"""The forward pass keeps the gates ``y (L, N, S*H)`` for the backward pass when they have at
-most this many elements (32 MiB in float32); above it the backward pass recomputes them block by
-block, as :func:`rnnkit.nn.scan.gated_scan` does, and stores nothing of size L but ``x`` and
-``h``."""
+STORE_GATES_MAX = 2 ** 25
+"""The forward pass keeps the gates ``y (L, N, S*H)`` (S = 2 for MinGRU, 4 for MinLSTM) for the
+backward pass when they have at most this many elements (128 MiB in float32), one tensor per
+block; above it the backward pass recomputes them block by block, as
+:func:`rnnkit.nn.scan.gated_scan` does, and stores nothing of size L but ``x`` and ``h``."""
 
 
 def _candidate(k: Tensor, sigmoid_k: Tensor) -> None:
@@ -144,12 +144,17 @@ class _MinimalSequence(torch.autograd.Function):
         w_signed, b_signed = _signed(weight, bias, signs)
         size = max(1, scan.BLOCK_ELEMENTS // (batch * hid))  # steps per block
         store = seq_len * batch * gates.stored * hid <= STORE_GATES_MAX  # else recompute them
-        y = x.new_empty(seq_len if store else min(size, seq_len), batch, gates.stored * hid)
+        blocks = time_blocks(seq_len, size, reverse)
+        # the gates of each block, kept (one tensor per block: the allocator recycles blocks of
+        # this size call after call, where one (L, N, S*H) buffer would be faulted in afresh)
+        kept = []
+        scratch = None if store else x.new_empty(min(size, seq_len), batch, gates.stored * hid)
         out = x.new_empty(seq_len, batch, hid)
         state = h0
-        for blk in time_blocks(seq_len, size, reverse):
+        for blk in blocks:
             rows = blk.stop - blk.start
-            y_blk = y[blk] if store else y[:rows]
+            y_blk = x.new_empty(rows, batch, gates.stored * hid) if store else scratch[:rows]
+            kept.append(y_blk)
             a, c = _block_gates(gates, x[blk], w_signed, b_signed, mask, blk, y_blk, hid)
             if rows > 1 and chunk_size(rows, batch * hid) > 1:  # narrow: h = a h + (1 - a) c
                 b = torch.addcmul(c, a, c, value=-1.0)
@@ -161,13 +166,13 @@ class _MinimalSequence(torch.autograd.Function):
                     state = torch.lerp(c_s[t], state, a_s[t], out=o_s[t])
             state = out[blk.start] if reverse else out[blk.stop - 1]
         ctx.cell, ctx.reverse, ctx.size, ctx.store = cell, reverse, size, store
-        ctx.save_for_backward(x, h0, w_signed, b_signed, signs, mask, y if store else None, out)
+        ctx.save_for_backward(x, h0, w_signed, b_signed, signs, mask, out, *(kept if store else ()))
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out):
-        x, h0, w_signed, b_signed, signs, mask, y, out = ctx.saved_tensors
+        x, h0, w_signed, b_signed, signs, mask, out, *kept = ctx.saved_tensors
         gates, reverse, size = MINIMAL_GATES[ctx.cell], ctx.reverse, ctx.size
         need_x, _, need_w, need_b = ctx.needs_input_grad[:4]
         seq_len, batch, features = x.shape
@@ -180,15 +185,15 @@ class _MinimalSequence(torch.autograd.Function):
         grad_a = torch.empty_like(grad_h)  # dL/da_t
         grad_k = x.new_empty(rows_max * batch, w_signed.shape[0])  # dL/dk, (B*N, G*H)
         if not ctx.store:  # one block's gates, recomputed block by block
-            y = x.new_empty(rows_max, batch, gates.stored * hid)
+            scratch = x.new_empty(rows_max, batch, gates.stored * hid)
         carry = None  # dL/dh from the step just beyond the block, times its a
-        for blk in time_blocks(seq_len, size, not reverse):
+        for index, blk in enumerate(time_blocks(seq_len, size, not reverse)):
             rows = blk.stop - blk.start
-            if ctx.store:
-                y_blk = y[blk]
+            if ctx.store:  # the forward pass visited the blocks in the other order
+                y_blk = kept[len(kept) - 1 - index]
                 a, c = y_blk[..., :hid], y_blk[..., hid:2 * hid]
             else:  # recomputed: the projection and the gates of one block
-                y_blk = y[:rows]
+                y_blk = scratch[:rows]
                 a, c = _block_gates(gates, x[blk], w_signed, b_signed, mask, blk, y_blk, hid)
             g, ga = grad_h[:rows], grad_a[:rows]
             scan_gradients(a.reshape(rows, -1), grad_out[blk].reshape(rows, -1), reverse, None,
