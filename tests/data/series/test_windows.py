@@ -34,7 +34,7 @@ def _raw_windows(dm, split):
 def test_windows_never_see_their_targets_nor_the_holdout(tmp_path):
     T, H = 60, 6
     path = write_csv(tmp_path / "s.csv", monthly_dates(T), list(range(T)))  # value = index
-    dm = _datamodule(path, horizon=H, lookback=12, validation=H)
+    dm = _datamodule(path, horizon=H, lookback=12, validation=H, backtest=1)
     test_start, val_start = T - H, T - 2 * H
     for split, end in (("train", val_start), ("val", test_start)):
         windows = _raw_windows(dm, split)
@@ -83,7 +83,8 @@ def test_many_series_share_one_model_and_keep_their_own_scaling(tmp_path):
     dm = _datamodule(path, horizon=4, lookback=8)
     state = dm.describe().state
     assert state["series"]["low"]["loc"] < 10 < 900 < state["series"]["high"]["loc"]
-    assert len(dm.datasets["test"]) == 2
+    assert state["backtest"] == 2  # auto: 10 test windows in all, at most 8 of 40 points
+    assert len(dm.datasets["test"]) == 4
 
 
 def test_a_rolling_origin_backtest_has_origins_a_step_apart(tmp_path):

@@ -19,7 +19,8 @@ def test_the_train_line_shows_the_model_beside_the_baselines(sine_run):
     assert f"test MASE {metrics['test_mase']:.3f}" in line
     for name in ("seasonal naive", "naive", "drift", "mean"):
         assert f" {name} " in line
-    assert "on the same 1 test windows of 12 steps" in line
+    # data.backtest=auto: 2 origins, the holdout at most a fifth of the 120 months
+    assert "on the same 2 test windows of 12 steps" in line
 
 
 def test_a_saved_run_evaluates_and_forecasts_the_same_after_reloading(sine_run):

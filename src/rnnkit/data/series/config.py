@@ -55,7 +55,7 @@ class SeriesConfig(DataSection):
                                 "13, daily 14, hourly 48)", min=1, auto=True)
     lookback: int | str = option("auto", "L, past steps a window reads; auto: 3 seasons or 3 "
                                  "horizons, whichever is longer, at most 200 and at most the "
-                                 "shortest series' training part", min=1, auto=True)
+                                 "shortest series' training part less a horizon", min=1, auto=True)
     min_lookback: int | str = option("auto", "windows may read fewer past steps, down to this "
                                      "many (short series: early windows); auto: lookback",
                                      min=1, auto=True)
@@ -63,8 +63,11 @@ class SeriesConfig(DataSection):
                                    "whose windows (one per origin) validate; auto: a tenth of "
                                    "the shortest series, at least the horizon; 0: none",
                                    min=0, auto=True)
-    backtest: int = option(1, "rolling-origin backtest: test windows per series, their origins "
-                           "backtest_step apart, the last forecasting the final horizon", min=1)
+    backtest: int | str = option("auto", "rolling-origin backtest: test windows per series, "
+                                 "their origins backtest_step apart, the last forecasting the "
+                                 "final horizon; auto: enough for 10 test windows in all, the "
+                                 "holdout at most a fifth of the shortest series", min=1,
+                                 auto=True)
     backtest_step: int | str = option("auto", "steps between backtest origins (auto: horizon)",
                                       min=1, auto=True)
     season: int | str = option("auto", "the seasonal period of MASE and seasonal naive, in steps;"

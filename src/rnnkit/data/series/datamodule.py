@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ __all__ = ["SeriesDataModule", "forecast_dataset", "read_series", "series_stats"
 # data.horizon=auto by frequency (the M4 competition's horizons)
 HORIZONS = {"yearly": 6, "quarterly": 8, "monthly": 18, "weekly": 13, "daily": 14, "hourly": 48}
 MAX_LOOKBACK = 200
+TEST_WINDOWS = 10  # data.backtest=auto: origins for this many test windows in all ...
+HOLDOUT_SHARE = 0.2  # ... the holdout at most this part of the shortest series
 
 
 def read_series(path: str, config: SeriesConfig,
@@ -116,15 +119,23 @@ class SeriesDataModule(SourceDataModule):
             raise ValueError(f"data.validation={validation} is shorter than one horizon "
                              f"({horizon}): give 0 (no validation) or at least {horizon}")
         backtest_step = horizon if c.backtest_step == "auto" else int(c.backtest_step)
-        holdout = horizon + (c.backtest - 1) * backtest_step
-        shortest -= holdout + validation
+        backtest = c.backtest
+        if backtest == "auto":
+            room = int(HOLDOUT_SHARE * shortest) - horizon  # the holdout beyond one horizon
+            backtest = max(1, min(math.ceil(TEST_WINDOWS / len(series)),
+                                  1 + room // backtest_step if room > 0 else 1))
+            if backtest > 1:
+                self.notes.append(f"test: {backtest} rolling origins {backtest_step} steps "
+                                  "apart in each series (data.backtest)")
+        holdout = horizon + (backtest - 1) * backtest_step
+        shortest -= holdout + validation + horizon  # room for a training window's past
         lookback = c.lookback
         if lookback == "auto":
             lookback = max(1, min(MAX_LOOKBACK, max(3 * season, 3 * horizon), shortest))
             self.notes.append(f"lookback {lookback} steps (data.lookback)")
         min_lookback = lookback if c.min_lookback == "auto" else int(c.min_lookback)
         return {"horizon": horizon, "lookback": int(lookback), "min_lookback": min_lookback,
-                "season": season, "validation": validation, "backtest": c.backtest,
+                "season": season, "validation": validation, "backtest": int(backtest),
                 "backtest_step": backtest_step}
 
     def _load(self) -> None:
@@ -206,7 +217,8 @@ class SeriesDataModule(SourceDataModule):
         st = self.state
         return {"horizon": st["horizon"], "lookback": st["lookback"],
                 "min_lookback": st["min_lookback"], "season": st["season"],
-                "validation": st["validation"], "backtest_step": st["backtest_step"],
+                "validation": st["validation"], "backtest": st["backtest"],
+                "backtest_step": st["backtest_step"],
                 "batch_size": self.batch_size}
 
     def describe(self) -> DataInfo:
