@@ -12,7 +12,7 @@ rounds (the least disturbed ones). Rows:
   (torch.nn time / rnnkit time): the shipped kernel (``rnnkit.nn.minimal_kernels``), the kernel
   recomputing its gates instead of keeping them, and issue 6's ``gated_scan``;
 * ``compile`` (only with ``--compile-probe``): ``torch.compile`` of MinGRU's backward gate block
-  against the eager operations, with its compile time.
+  (given the kept gates) against the kernel's eager operations, with its compile time.
 
     python benchmarks/bench_cells.py --threads 1          # layernorm + minimal rows
     python benchmarks/bench_cells.py --rows minimal --threads 2
@@ -128,36 +128,48 @@ def minimal_rows(args) -> None:
               f"{cells[2]} |", flush=True)
 
 
-def _mingru_gate_grads(k: torch.Tensor, g: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-    """MinGRU's backward gate block for ``k = [-k_z, k_h]``: dL/dk from dL/dh and h_{t-1}."""
-    hid = k.shape[-1] // 2
-    s = torch.sigmoid(k)
-    a, c = s[..., :hid], torch.maximum(s[..., hid:], k[..., hid:] + 0.5)
-    d_a = g * (h_prev - c) * a * (1 - a)
+def _eager_block_grads(y: torch.Tensor, g: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
+    """The shipped kernel's backward gate operations for one block (kept ``y = [a, c]``)."""
+    hid = g.shape[-1]
+    a, c = y[..., :hid], y[..., hid:]
+    grad_a = torch.sub(h_prev, c).mul_(g)  # dL/da = dL/dh (h_prev - c)
+    grad_c = torch.addcmul(g, g, a, value=-1.0)  # dL/dc = dL/dh (1 - a)
+    dk = torch.empty_like(y)
+    minimal_kernels.MinGRUMap.backward(y, grad_a, grad_c, dk)
+    return dk
+
+
+def _fused_block_grads(y: torch.Tensor, g: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
+    """The same values as one expression, for ``torch.compile`` to fuse."""
+    hid = g.shape[-1]
+    a, c = y[..., :hid], y[..., hid:]
     grad_c = g * (1 - a)
     d_c = torch.where(c > 0.5, grad_c, grad_c * c * (1 - c))
-    return torch.cat([d_a, d_c], -1)
+    return torch.cat([g * (h_prev - c) * a * (1 - a), d_c], -1)
 
 
 def compile_rows(args) -> None:
-    """torch.compile of one backward gate block (recompute + gradients) against eager ops."""
+    """torch.compile of MinGRU's backward gate block against the kernel's eager operations."""
     c = MINIMAL
-    steps = max(1, 131072 // (c["batch"] * c["hidden"]))
-    k = torch.randn(steps, c["batch"], 2 * c["hidden"])
+    steps = max(1, 131072 // (c["batch"] * c["hidden"]))  # scan.BLOCK_ELEMENTS // (N * H)
+    y = torch.rand(steps, c["batch"], 2 * c["hidden"])
     g = torch.randn(steps, c["batch"], c["hidden"])
     h_prev = torch.randn(steps, c["batch"], c["hidden"])
     start = time.perf_counter()
-    compiled = torch.compile(_mingru_gate_grads, dynamic=False)
-    compiled(k, g, h_prev)
+    compiled = torch.compile(_fused_block_grads, dynamic=False)
+    torch.testing.assert_close(compiled(y, g, h_prev), _eager_block_grads(y, g, h_prev))
     compile_s = time.perf_counter() - start
-    times = rounds({"ref": lambda: _mingru_gate_grads(k, g, h_prev),
-                    "compiled": lambda: compiled(k, g, h_prev)}, args.repeats * 4)
+    times = rounds({"ref": lambda: _eager_block_grads(y, g, h_prev),
+                    "compiled": lambda: compiled(y, g, h_prev)}, args.repeats * 4)
     med, fastest = ratios(times, "compiled")
+    blocks = -(-c["length"] // steps)
+    saved = blocks * (statistics.median(times["ref"]) - statistics.median(times["compiled"]))
     print(f"torch.compile of MinGRU's backward gate block ({steps} steps x N={c['batch']} x "
           f"H={c['hidden']}): first call (compile) {compile_s:.1f} s; eager "
           f"{1e6 * statistics.median(times['ref']):.0f} us, compiled "
-          f"{1e6 * statistics.median(times['compiled']):.0f} us per block, compiled / eager "
-          f"{med:.2f} (fastest rounds {fastest:.2f})", flush=True)
+          f"{1e6 * statistics.median(times['compiled']):.0f} us per block (compiled / eager "
+          f"{med:.2f}, fastest rounds {fastest:.2f}); {blocks} blocks per sequence: "
+          f"{1e3 * saved:.1f} ms less per forward+backward", flush=True)
 
 
 def main() -> None:

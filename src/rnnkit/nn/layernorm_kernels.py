@@ -93,16 +93,22 @@ def _norm_step_backward(grad: Tensor, rec: Tensor, hat: Tensor | None, gain: Ten
     return d_rec
 
 
-def _unpack(saved: tuple[Tensor, ...], first: int, seq_len: int, names: tuple[str, ...]):
-    """The per-step tensors saved after the ``first`` fixed ones: one list of L per name (an
-    empty name's list is all None)."""
+def _saved_steps(steps: dict[str, list], names: tuple[str, ...], skipped: tuple[str, ...]):
+    """The per-step tensors to save, name after name (L each), leaving out ``skipped``."""
+    return [t for name in names if name not in skipped for t in steps[name]]
+
+
+def _unpack(saved: tuple[Tensor, ...], first: int, seq_len: int, names: tuple[str, ...],
+            skipped: tuple[str, ...]) -> dict[str, list]:
+    """Inverse of :func:`_saved_steps` on ``saved[first:]``: one list of L tensors per name (all
+    None for a skipped name)."""
     lists, start = {}, first
     for name in names:
-        if name.startswith("-"):
-            lists[name[1:]] = [None] * seq_len
-            continue
-        lists[name] = list(saved[start:start + seq_len])
-        start += seq_len
+        if name in skipped:
+            lists[name] = [None] * seq_len
+        else:
+            lists[name] = list(saved[start:start + seq_len])
+            start += seq_len
     return lists
 
 
@@ -139,10 +145,9 @@ class _LayerNormLSTMSequence(torch.autograd.Function):
                                ("rstd_c", rstd_c), ("h", h)):
                 step[key][t] = value
         hs = torch.stack(step.pop("h"))  # (L, N, H)
-        names = _LSTM_SAVED if groups > 1 else _LSTM_SAVED_NO_HAT
-        ctx.reverse, ctx.names = reverse, names
+        ctx.reverse, ctx.skipped = reverse, () if groups > 1 else ("hat",)
         ctx.save_for_backward(h0, c0, weight_hh, gain_hh, gain_c, shift_c, mask, hs,
-                              *(s for name in names if name[0] != "-" for s in step[name]))
+                              *_saved_steps(step, _LSTM_SAVED, ctx.skipped))
         output = hs if mask is None else hs.masked_fill(~mask, 0.0)
         return output, h.clone(), c.clone()
 
@@ -152,7 +157,7 @@ class _LayerNormLSTMSequence(torch.autograd.Function):
         saved = ctx.saved_tensors
         h0, c0, weight_hh, gain_hh, gain_c, shift_c, mask, hs = saved[:8]
         seq_len, batch, hid = hs.shape
-        s = _unpack(saved, 8, seq_len, ctx.names)
+        s = _unpack(saved, 8, seq_len, _LSTM_SAVED, ctx.skipped)
         need = ctx.needs_input_grad
         d_gates = hs.new_empty(seq_len, batch, 4 * hid)  # dL/d(pre-activations) = dL/dx_proj
         d_recs = [None] * seq_len  # dL/d(W_hh h_{t-1})
@@ -203,7 +208,6 @@ class _LayerNormLSTMSequence(torch.autograd.Function):
 
 
 _LSTM_SAVED = ("gates", "rec", "hat", "mean", "rstd", "c", "tc", "mean_c", "rstd_c")
-_LSTM_SAVED_NO_HAT = tuple("-hat" if n == "hat" else n for n in _LSTM_SAVED)
 
 
 class _LayerNormGRUSequence(torch.autograd.Function):
@@ -230,10 +234,9 @@ class _LayerNormGRUSequence(torch.autograd.Function):
                                ("hidden", hidden), ("rz", rz), ("n", n), ("h", h)):
                 step[key][t] = value
         hs = torch.stack(step.pop("h"))  # (L, N, H)
-        names = _GRU_SAVED if groups > 1 else _GRU_SAVED_NO_HAT
-        ctx.reverse, ctx.names = reverse, names
+        ctx.reverse, ctx.skipped = reverse, () if groups > 1 else ("hat",)
         ctx.save_for_backward(h0, weight_hh, gain, shift, mask, hs,
-                              *(s for name in names if name[0] != "-" for s in step[name]))
+                              *_saved_steps(step, _GRU_SAVED, ctx.skipped))
         output = hs if mask is None else hs.masked_fill(~mask, 0.0)
         return output, h.clone()
 
@@ -243,7 +246,7 @@ class _LayerNormGRUSequence(torch.autograd.Function):
         saved = ctx.saved_tensors
         h0, weight_hh, gain, shift, mask, hs = saved[:6]
         seq_len, batch, hid = hs.shape
-        s = _unpack(saved, 6, seq_len, ctx.names)
+        s = _unpack(saved, 6, seq_len, _GRU_SAVED, ctx.skipped)
         need = ctx.needs_input_grad
         d_x = hs.new_empty(seq_len, batch, 3 * hid)  # dL/dx_proj
         d_recs = [None] * seq_len  # dL/d(W_hh h_{t-1})
@@ -288,7 +291,6 @@ class _LayerNormGRUSequence(torch.autograd.Function):
 
 
 _GRU_SAVED = ("rec", "hat", "mean", "rstd", "hidden", "rz", "n")
-_GRU_SAVED_NO_HAT = tuple("-hat" if n == "hat" else n for n in _GRU_SAVED)
 
 
 def _check_groups(width: int, groups: int, eps: float) -> None:
