@@ -1,4 +1,4 @@
-"""The ``rnnkit`` command: train | evaluate | predict | generate | shapes.
+"""The ``rnnkit`` command: train | evaluate | predict | generate | forecast | shapes.
 
 ``rnnkit train`` with no arguments is the main job: a 2-layer LSTM reads each bundled MNIST
 sample image as 28 rows, trains for a few minutes on a laptop CPU, prints the test accuracy and
@@ -7,7 +7,9 @@ trains on your own data: sequences (.ts, CSV, NPZ) or text (a CSV/TSV with a tex
 directory per class); classification for class labels, regression for numeric targets
 (``--task`` chooses). ``rnnkit predict RUN --data FILE`` writes a CSV of predictions,
 ``--text TEXT`` prints the class of a text. ``rnnkit train --text FILE`` trains a language
-model on one text and ``rnnkit generate RUN --prompt TEXT`` continues a prompt.
+model on one text and ``rnnkit generate RUN --prompt TEXT`` continues a prompt. ``rnnkit train
+--task seq2seq --train PAIRS`` trains an encoder-decoder with attention (``predict --beam K``),
+and ``rnnkit train --series FILE`` a forecaster (``rnnkit forecast RUN --data FILE``).
 
 Errors print one line and exit with status 2 (set RNNKIT_DEBUG=1 for the traceback); Ctrl-C
 exits with 130 and says how to resume. Heavy imports (torch, Lightning) happen inside the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rnnkit.config.section import ConfigError, DataSection, option
@@ -28,7 +27,8 @@ class SeriesConfig(DataSection):
     them the validation part; training windows end before both.
     """
 
-    PATH_KEYS: ClassVar[tuple[str, ...]] = ("train",)
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("train",)
+    PATH_KEYS: ClassVar[tuple[str, ...]] = FILE_KEYS
     RESUMABLE: ClassVar[tuple[str, ...]] = ("num_workers",)
     EVAL_KEYS: ClassVar[tuple[str, ...]] = ("num_workers", "batch_size", "train")
     READ_KEYS: ClassVar[tuple[str, ...]] = READ_KEYS
@@ -92,16 +92,6 @@ class SeriesConfig(DataSection):
                 and self.min_lookback > self.lookback:
             raise ConfigError(f"data.min_lookback={self.min_lookback} is more than "
                               f"data.lookback={self.lookback}")
-
-    def check_files(self) -> None:
-        path = Path(str(self.train))
-        if not path.exists():
-            raise ConfigError(f"data.train: no such file: {self.train}")
-        if not path.is_file():
-            raise ConfigError(f"data.train: {self.train} is not a file")
-
-    def run_name(self) -> str | None:
-        return Path(self.train).stem if self.train else None
 
     def read_options(self) -> dict[str, Any]:
         """The keywords of :func:`~rnnkit.data.series.readers.read_series_file`."""
