@@ -37,6 +37,15 @@ def batch(n: int = 128) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return source, lengths, target
 
 
+def train_step(model: Seq2Seq, optimizer: torch.optim.Optimizer, source: torch.Tensor,
+               lengths: torch.Tensor, target: torch.Tensor) -> None:
+    logits, _ = model(source, lengths, target[:, :-1])
+    loss = sequence_loss(logits, target[:, 1:]) / (target[:, 1:] != 0).sum()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
 def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -45,18 +54,11 @@ def main() -> None:
         model = Seq2Seq(31, 73, embedding_dim=128, **options)
         optimizer = torch.optim.AdamW(model.parameters())
 
-        def step() -> None:
-            logits, _ = model(source, lengths, target[:, :-1])
-            loss = sequence_loss(logits, target[:, 1:]) / (target[:, 1:] != 0).sum()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-
         for _ in range(3):
-            step()
+            train_step(model, optimizer, source, lengths, target)
         start = time.perf_counter()
         for _ in range(10):
-            step()
+            train_step(model, optimizer, source, lengths, target)
         print(f"{name:18s} {(time.perf_counter() - start) / 10 * 1000:.0f} ms/step", flush=True)
 
 
