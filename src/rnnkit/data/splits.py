@@ -3,11 +3,11 @@ batched in length buckets (texts, tagged sentences)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from rnnkit.data.batching import make_loader
-from rnnkit.data.source import SourceDataModule
+from rnnkit.data.source import PredictInputs, SourceDataModule
 
 __all__ = ["SplitDataModule"]
 
@@ -18,16 +18,30 @@ class SplitDataModule(SourceDataModule):
 
     Loaders batch by length buckets (``data.bucket``) with the resolved ``batch_size`` (64
     while it is still ``auto``), prediction in batches of :attr:`PREDICT_BATCH` in input order.
-    Subclasses set :attr:`collate` and, in ``__init__``, ``config``, ``seed``, ``purpose``
-    and ``batch_size``, and read the splits in ``_load_train()`` (the training file and its
-    splits), ``_load_file(split, path)`` (a validation or test file) and ``_load_predict()``.
+    Subclasses set :attr:`collate` and read the splits in ``_load_train()`` (the training file
+    and its splits), ``_load_file(split, path)`` (a validation or test file) and
+    ``_load_predict()``.
+
+    Args:
+        config: the ``data:`` section.
+        seed: shuffle and bucketing seed.
+        purpose: ``"train"``, ``"evaluate"`` or ``"predict"``.
+        state: a checkpoint's data state, or None.
+        predict: what to predict.
     """
 
     collate: ClassVar[Callable[[Any], Any]]
     PREDICT_BATCH: ClassVar[int] = 256
 
-    def __init__(self) -> None:
+    def __init__(self, config: Any, *, seed: int = 0, purpose: str = "train",
+                 state: Mapping[str, Any] | None = None,
+                 predict: PredictInputs | None = None) -> None:
         super().__init__()
+        self.config, self.seed, self.purpose = config, seed, purpose
+        self.predict_inputs = predict or PredictInputs()
+        self.state = dict(state or {})
+        self.batch_size: int | str = config.batch_size
+        self.digests: dict[str, str] = {}  # SHA-256 of the files read, by split
         self.splits: dict[str, Any] = {}
 
     def setup(self, stage: str | None = None) -> None:

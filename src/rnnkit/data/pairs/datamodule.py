@@ -81,13 +81,9 @@ class PairsDataModule(SplitDataModule):
     def __init__(self, config: PairsConfig, *, seed: int = 0, purpose: str = "train",
                  state: Mapping[str, Any] | None = None,
                  predict: PredictInputs | None = None) -> None:
-        super().__init__()
-        self.config, self.seed, self.purpose = config, seed, purpose
-        self.predict_inputs = predict or PredictInputs()
-        self.state = s = dict(state or {})
-        self.batch_size: int | str = config.batch_size
+        super().__init__(config, seed=seed, purpose=purpose, state=state, predict=predict)
+        s = self.state
         self.val_fraction: float | str = s.get("val_fraction", config.val_fraction)
-        self.digests: dict[str, str] = {}  # SHA-256 of the files read, by split
         self.format: str | None = s.get("format")
         self.columns: list[str | None] | None = s.get("columns")
         self.lowercase: bool = s.get("lowercase", config.lowercase)

@@ -81,13 +81,8 @@ class TaggedDataModule(SplitDataModule):
     def __init__(self, config: TaggedConfig, *, seed: int = 0, purpose: str = "train",
                  state: Mapping[str, Any] | None = None,
                  predict: PredictInputs | None = None) -> None:
-        super().__init__()
-        self.config, self.seed, self.purpose = config, seed, purpose
-        self.predict_inputs = predict or PredictInputs()
-        self.state = dict(state or {})
-        self.batch_size: int | str = config.batch_size
+        super().__init__(config, seed=seed, purpose=purpose, state=state, predict=predict)
         self.val_fraction: float | str = self.state.get("val_fraction", config.val_fraction)
-        self.digests: dict[str, str] = {}  # SHA-256 of the files read, by split
         self.predict_format: str | None = None
         self._predict_keys: dict[str, list[Any]] = {}
         self._predict_labels: dict[str, list[Any]] = {}

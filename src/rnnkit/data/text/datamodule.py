@@ -108,12 +108,8 @@ class TextDataModule(SplitDataModule):
     def __init__(self, config: TextConfig, *, seed: int = 0, task: str = "auto",
                  purpose: str = "train", state: Mapping[str, Any] | None = None,
                  predict: PredictInputs | None = None) -> None:
-        super().__init__()
-        self.config, self.seed, self.purpose = config, seed, purpose
+        super().__init__(config, seed=seed, purpose=purpose, state=state, predict=predict)
         self.read_task = task
-        self.predict_inputs = predict or PredictInputs()
-        self.state = dict(state or {})
-        self.batch_size: int | str = config.batch_size
         self.val_fraction: float | str = config.val_fraction
         self.tokenizer: Tokenizer | None = None
         self.vocabulary: Vocabulary | None = None
@@ -125,7 +121,6 @@ class TextDataModule(SplitDataModule):
         self._predict_notes: list[str] = []
         self._predict = TextExamples([], None, [], "")
         self._digest: str | None = None
-        self.digests: dict[str, str] = {}  # SHA-256 of the test and validation files read
 
     # ---- reading ---------------------------------------------------------------------------
     def _read_training_texts(self) -> TextExamples:
