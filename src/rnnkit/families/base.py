@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import lightning.pytorch as pl
 import torch
 from torch import Tensor, nn
+from torchmetrics import Metric
 
 from rnnkit.config import ConfigError, RunConfig, Section
 from rnnkit.data.info import DataInfo
@@ -81,8 +82,6 @@ class FamilyTask(pl.LightningModule):
         """Lightning's ``log``; a figure that is a plain number is averaged over every process
         of a multi-process run (``sync_dist``), so all of them monitor, checkpoint and stop on
         the same value (torchmetrics objects sync themselves)."""
-        from torchmetrics import Metric
-
         if not isinstance(value, Metric):
             kwargs.setdefault("sync_dist", True)
         super().log(name, value, *args, **kwargs)
