@@ -125,10 +125,15 @@ def initial_states(
         return tuple(reference.new_zeros(count, batch, size) for size in sizes)
     hx_tuple = hx if isinstance(hx, tuple | list) else (hx,)
     if len(hx_tuple) != len(sizes):
-        raise ValueError(
-            f"{owner}: expected hx as {len(sizes)} tensor(s) {tuple(state_names)}, "
-            f"found {len(hx_tuple)}"
-        )
+        shapes = ", ".join(f"{name} of shape {(count, batch, size) if batched else (count, size)}"
+                           for name, size in zip(state_names, sizes, strict=True))
+        expected = f"one tensor, {shapes}" if len(sizes) == 1 else (
+            f"a tuple of {len(sizes)} tensors ({shapes})")
+        found = "one tensor" if isinstance(hx, Tensor) else (
+            f"a {type(hx).__name__} of {len(hx_tuple)} tensors")
+        hint = ("; an (h0, c0) pair is for LSTM-like layers"
+                if len(sizes) == 1 and len(hx_tuple) == 2 else "")
+        raise ValueError(f"{owner}: expected hx as {expected}, found {found}{hint}")
     states = []
     for state_name, size, h in zip(state_names, sizes, hx_tuple, strict=True):
         expected = (count, batch, size) if batched else (count, size)
