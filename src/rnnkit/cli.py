@@ -1,4 +1,4 @@
-"""The ``rnnkit`` command: train | evaluate | predict | generate | forecast | shapes.
+"""The ``rnnkit`` command: train | evaluate | predict | generate | forecast | export | shapes.
 
 ``rnnkit train`` with no arguments is the main job: a 2-layer LSTM reads each bundled MNIST
 sample image as 28 rows, trains for a few minutes on a laptop CPU, prints the test accuracy and
@@ -207,6 +207,23 @@ def build_parser(with_shapes: bool = False) -> argparse.ArgumentParser:
                    help="replace an existing --output file and its plot")
     p.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
                    metavar="KEY=VALUE", help="e.g. --set trainer.threads=1")
+
+    p = sub.add_parser(
+        "export", help="export a run's model to ONNX, checked in onnxruntime",
+        description="Export a run's best checkpoint to ONNX with free batch and length axes "
+        "and lengths as an input: --output FILE (default RUN/export/model.onnx) holds the main "
+        "graph (seq2seq: the encoder), FILE.step.onnx the one-step graph of a language model or "
+        "a seq2seq decoder, FILE.json what a prediction needs (vocabulary, class names, "
+        "standardiser, the inputs and outputs). Each graph is checked in onnxruntime against "
+        "PyTorch before the files appear. Needs pip install 'rnnkit[export]'.",
+    )
+    p.add_argument("target", metavar="RUN_DIR_OR_CHECKPOINT")
+    p.add_argument("--format", default="onnx", metavar="FORMAT",
+                   help="the file format (default and only one: onnx)")
+    p.add_argument("--output", metavar="FILE", help="the main .onnx file; the others go beside "
+                   "it. Existing files are kept unless rnnkit export wrote them or --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing files at --output")
 
     p = sub.add_parser(
         "shapes", help="show the tensor shapes of a recurrent layer",
@@ -461,6 +478,18 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from rnnkit.runs.export import export_run
+
+    result = export_run(args.target, args.output, args.format, args.overwrite)
+    others = ", ".join(str(f.name) for f in result.files[1:])
+    print(f"exported the {result.family} model of {result.checkpoint} to {result.files[0]}"
+          + (f" (with {others})" if others else "") + f" and {result.metadata.name}; "
+          f"onnxruntime matches PyTorch within {result.difference:.1g} on a batch of another "
+          "size and length")
+    return 0
+
+
 def _cmd_shapes(args: argparse.Namespace) -> int:
     from rnnkit import shapes
 
@@ -473,6 +502,7 @@ COMMANDS = {
     "predict": _cmd_predict,
     "generate": _cmd_generate,
     "forecast": _cmd_forecast,
+    "export": _cmd_export,
     "shapes": _cmd_shapes,
 }
 

@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell_api import CellSpec, State
+from rnnkit.nn.export_scan import scan_steps
 from rnnkit.nn.masks import length_mask
 from rnnkit.nn.regularizers import RegularizerPlan, Regularizers
 
-__all__ = ["MERGE_MODES", "merge_directions", "run_direction", "run_layers"]
+__all__ = ["MERGE_MODES", "merge_directions", "run_direction", "run_layers", "scan_direction"]
 
 MERGE_MODES = ("concat", "sum", "mean", "mul", "none")
 """How a bidirectional layer combines its directions' outputs ``f`` and ``b`` (each ``(..., H)``):
@@ -64,8 +65,10 @@ def run_direction(
         x = plan.input(x)
         params = plan.parameters(params)
     x_proj = spec.project_input(params, x)  # (L, N, G*H)
+    if torch.compiler.is_exporting() and not _one_step(x_proj):
+        return scan_direction(spec, params, x_proj, state, mask, reverse, plan)
     per_step = plan is not None and plan.per_step
-    if not per_step:
+    if not per_step and not torch.compiler.is_exporting():
         fast = spec.run_sequence(params, x_proj, state, mask, reverse)
         if fast is not None:
             return fast
@@ -90,6 +93,48 @@ def run_direction(
     if mask is not None:
         output = output.masked_fill(~mask, 0.0)
     return output, state
+
+
+def _one_step(x: Tensor) -> bool:
+    """Whether ``x (L, ...)`` is one step of a fixed length (a streaming step graph): traced as
+    it stands, no scan is needed."""
+    return isinstance(x.shape[0], int) and x.shape[0] == 1
+
+
+def scan_direction(
+    spec: CellSpec,
+    params: Mapping[str, Tensor],
+    x_proj: Tensor,
+    state: State,
+    mask: Tensor | None,
+    reverse: bool,
+    plan: RegularizerPlan | None = None,
+) -> tuple[Tensor, State]:
+    """:func:`run_direction`'s step loop as one ``scan``, for ``torch.export`` (ONNX export).
+
+    A Python loop would be traced as L copies of the step, fixing the length; ``scan`` becomes
+    one ONNX ``Scan`` node, so the exported graph takes any length. Evaluation only (a plan's
+    per-step masks are training-time). ``x_proj (L, N, G*H)``; the rest as for
+    :func:`run_direction`.
+    """
+    valid = torch.ones_like(x_proj[..., :1], dtype=torch.bool) if mask is None else mask
+    if reverse:
+        x_proj, valid = x_proj.flip(0), valid.flip(0)
+    names = list(params)
+
+    def one_step(carry: list[Tensor], inputs: list[Tensor], weights: list[Tensor]):
+        x_t, valid_t = inputs  # (N, G*H), (N, 1)
+        step_params = dict(zip(names, weights, strict=True))
+        old = tuple(carry)
+        if plan is None:
+            new = spec.step(step_params, x_t, old)
+        else:
+            new = plan.step(spec, step_params, x_t, old, 0)
+        new = [torch.where(valid_t, n, o) for n, o in zip(new, old, strict=True)]
+        return new, [new[0].masked_fill(~valid_t, 0.0)]
+
+    final, (output,) = scan_steps(one_step, state, [x_proj, valid], list(params.values()))
+    return (output.flip(0) if reverse else output), tuple(final)
 
 
 def merge_directions(outputs: Sequence[Tensor], mode: str = "concat", last: bool = True) -> Tensor:

@@ -151,7 +151,8 @@ def initial_states(
 def check_lengths(owner: str, lengths: Tensor | None, batch: int, seq_len: int) -> Tensor | None:
     """``lengths (N,)`` as int64, checked to lie in ``[1, L]``; None when absent or all equal L.
 
-    None means "every step is valid", so the caller needs no mask.
+    None means "every step is valid", so the caller needs no mask. While ``torch.export`` traces
+    (ONNX export), the values are a graph input, so they are not checked and the mask is kept.
     """
     if lengths is None:
         return None
@@ -162,6 +163,8 @@ def check_lengths(owner: str, lengths: Tensor | None, batch: int, seq_len: int) 
         )
     if lengths.is_floating_point() or lengths.is_complex():
         raise ValueError(f"{owner}: expected integer lengths, found {lengths.dtype}")
+    if torch.compiler.is_exporting():  # a graph input: its values are not known here
+        return lengths.long()
     low, high = int(lengths.min()), int(lengths.max())
     if low < 1 or high > seq_len:
         raise ValueError(

@@ -268,6 +268,8 @@ class RecurrentLayer(nn.Module):
     def _choose_path(self, x: Tensor) -> tuple[str, str]:
         if self.path == "explicit":
             return "explicit", "path='explicit' was requested"
+        if torch.compiler.is_exporting():
+            return "explicit", "torch.export is tracing it: the step loop becomes one scan"
         reason = self.explicit_reason()
         if reason is not None:
             if self.path == "fast":

@@ -1,0 +1,133 @@
+"""One :class:`~rnnkit.export.graphs.Graph` as an ONNX file, checked in onnxruntime.
+
+``torch.onnx.export`` (the ``torch.export`` exporter) traces the graph with dynamic batch and
+length axes; the file is written in one piece (no external data) and atomically, with the
+metadata JSON in its ``metadata_props["rnnkit"]``. :func:`check_graph` runs the file in
+onnxruntime on inputs of other sizes than the traced ones and compares with PyTorch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import logging
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.atomic import write_atomic
+from rnnkit.export.graphs import Graph, example_inputs
+
+__all__ = ["MissingExtra", "check_graph", "require_onnx", "run_onnx", "write_onnx"]
+
+OPSET = 18
+
+
+class MissingExtra(ValueError):
+    """onnx or onnxruntime is not installed."""
+
+
+def require_onnx() -> None:
+    """Raise :class:`MissingExtra` unless onnx, onnxscript and onnxruntime import."""
+    for module in ("onnx", "onnxscript", "onnxruntime"):
+        try:
+            __import__(module)
+        except ImportError:
+            raise MissingExtra(f"exporting to ONNX needs {module}, which is not installed: "
+                               "pip install 'rnnkit[export]'") from None
+
+
+@functools.cache
+def _registry():
+    """torch's table of ATen -> ONNX translations: built once, not at every export (seconds)."""
+    from torch.onnx._internal.exporter import _registration
+
+    return _registration.ONNXRegistry.from_torchlib()
+
+
+def _exported_program(graph: Graph) -> torch.export.ExportedProgram:
+    dims: dict[str, torch.export.Dim] = {}
+    shapes = []
+    for name in graph.inputs:
+        axes = graph.axes.get(name, {})
+        shapes.append({dim: dims.setdefault(axis, torch.export.Dim(axis, min=1))
+                       for dim, axis in axes.items()} or None)
+    with torch.no_grad():
+        return torch.export.export(graph.module.eval(), tuple(graph.inputs.values()),
+                                   dynamic_shapes=tuple(shapes), strict=False)
+
+
+def write_onnx(graph: Graph, path: str | os.PathLike, metadata: dict[str, Any]) -> None:
+    """Trace ``graph`` and write it to ``path`` as ONNX (opset 18), ``metadata`` inside."""
+    import onnx
+    from torch.onnx._internal.exporter import _core
+
+    with _quiet():
+        program = _exported_program(graph)
+        onnx_program = _core.export(program, registry=_registry(),
+                                    input_names=list(graph.inputs),
+                                    output_names=list(graph.outputs),
+                                    opset_version=OPSET)
+    model = onnx_program.model_proto
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "rnnkit", json.dumps(metadata)
+    onnx.checker.check_model(model)
+    data = model.SerializeToString()
+    write_atomic(path, lambda f: f.write(data))
+
+
+def run_onnx(path: str | os.PathLike, inputs: dict[str, Any]) -> list[np.ndarray]:
+    """The outputs of the ONNX file at ``path`` on ``inputs`` (tensors or arrays), on CPU."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {k: np.asarray(v) for k, v in inputs.items()})
+
+
+def check_graph(graph: Graph, path: str | os.PathLike, batch: int = 5, length: int = 11,
+                ) -> float:
+    """The largest difference between onnxruntime and PyTorch on inputs with ``batch`` rows and
+    ``length`` steps (not the traced sizes); raises ValueError where they differ by > 1e-4."""
+    inputs = example_inputs(graph, batch, length, seed=1)
+    with torch.no_grad():
+        expected = graph.module.eval()(*inputs.values())
+    expected = (expected,) if isinstance(expected, torch.Tensor) else expected
+    got = run_onnx(path, {k: v.numpy() for k, v in inputs.items()})
+    worst = 0.0
+    for name, want, have in zip(graph.outputs, expected, got, strict=True):
+        want = want.numpy()
+        if want.shape != have.shape:
+            raise ValueError(f"the exported {graph.name} graph gives {name} of shape "
+                             f"{have.shape}, PyTorch {want.shape}: the export is wrong")
+        difference = float(np.abs(want.astype(np.float64) - have).max(initial=0.0))
+        worst = max(worst, difference)
+    if worst > 1e-4:
+        raise ValueError(f"the exported {graph.name} graph differs from PyTorch by {worst:.2g} "
+                         f"on a batch of {batch} x {length} steps")
+    return worst
+
+
+@contextlib.contextmanager
+def _quiet():
+    """torch.onnx prints progress and warns about torchvision; keep the command's output its
+    own (RNNKIT_DEBUG=1 shows it)."""
+    if os.environ.get("RNNKIT_DEBUG", "") not in ("", "0"):
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "torch.export", "onnxscript")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+

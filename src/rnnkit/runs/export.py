@@ -1,0 +1,132 @@
+"""``rnnkit export``: a run's best checkpoint as ONNX files that onnxruntime runs alone.
+
+Every graph of the run's family (:func:`rnnkit.export.graphs.family_graphs`) is traced, checked
+in onnxruntime against PyTorch on other batch and length sizes than the traced ones, and only
+then moved into place: ``model.onnx`` (the main graph; ``--output`` names it), the others
+beside it (``model.step.onnx``; seq2seq: ``model.onnx`` is the encoder, ``model.step.onnx`` the
+decoder step), and ``model.json``: what a prediction needs (the family, the inputs and outputs
+of each graph with their shapes, the vocabulary, class names, the standardiser, the data
+section of the config). The same JSON is in each file's ``metadata_props["rnnkit"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnkit import __version__
+from rnnkit.runs.rundir import RunError
+
+__all__ = ["EXPORT_FORMATS", "ExportResult", "export_run", "export_paths"]
+
+EXPORT_FORMATS = ("onnx",)
+MARK = "rnnkit_export"  # in the JSON: rnnkit wrote these files, so it may replace them
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_run` wrote."""
+
+    family: str
+    files: list[Path]  # the ONNX files, the main one first
+    metadata: Path
+    difference: float  # the largest onnxruntime - PyTorch difference in the checks
+    checkpoint: Path
+
+
+def export_paths(main: Path, names: list[str]) -> tuple[list[Path], Path]:
+    """The files of graphs ``names`` (the first is ``main``) and the JSON beside them."""
+    files = [main] + [main.with_name(f"{main.stem}.{name}{main.suffix}") for name in names[1:]]
+    return files, main.with_suffix(".json")
+
+
+def _default_output(target: Path, checkpoint: Path) -> Path:
+    run_dir = target if target.is_dir() else checkpoint.parent.parent
+    return run_dir / "export" / "model.onnx"
+
+
+def _check_destination(files: list[Path], metadata: Path, overwrite: bool, default: bool) -> None:
+    folder = files[0].parent
+    if files[0].is_dir():
+        raise RunError(f"--output {files[0]} is a directory; give a file name such as "
+                       f"{files[0] / 'model.onnx'}")
+    if files[0].suffix != ".onnx":
+        raise RunError(f"--output {files[0]}: the ONNX file's name must end in .onnx")
+    if not folder.is_dir() and not default:
+        raise RunError(f"--output {files[0]}: the folder {folder} does not exist")
+    ours = _written_by_rnnkit(metadata)
+    for path in (*files, metadata):
+        if path.exists() and not (overwrite or ours):
+            raise RunError(f"{path} exists and was not written by rnnkit export; rnnkit never "
+                           "writes over a file unless asked: choose another --output or add "
+                           "--overwrite")
+
+
+def _written_by_rnnkit(metadata: Path) -> bool:
+    try:
+        return bool(json.loads(metadata.read_text(encoding="utf-8")).get(MARK))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def export_run(target: str | os.PathLike, output: str | os.PathLike | None = None,
+               fmt: str = "onnx", overwrite: bool = False) -> ExportResult:
+    """Export the best checkpoint of a run directory (or a ``.ckpt`` file) to ``output``
+    (default ``RUN/export/model.onnx``); see the module docstring. Nothing is left half
+    written: the files appear together, after every check passed."""
+    if fmt not in EXPORT_FORMATS:
+        raise RunError(f"unknown export format {fmt!r}; rnnkit exports {', '.join(EXPORT_FORMATS)}")
+    from rnnkit.export.onnx_file import check_graph, require_onnx, write_onnx
+
+    require_onnx()
+    from rnnkit.export.graphs import family_graphs
+    from rnnkit.runs.evaluate import load_run
+
+    target = Path(target)
+    run = load_run(target, command="export")
+    main = Path(output) if output is not None else _default_output(target, run.path)
+    graphs = family_graphs(run.family.name, run.task.model.eval(), run.info)
+    files, metadata_path = export_paths(main, [g.name for g in graphs])
+    _check_destination(files, metadata_path, overwrite, default=output is None)
+    metadata = _metadata(run, graphs, files)
+    main.parent.mkdir(exist_ok=True)  # only the default export/ folder is made
+    staging = Path(tempfile.mkdtemp(prefix=".rnnkit-export-", dir=main.parent))
+    try:
+        staged = [staging / f.name for f in files]
+        difference = 0.0
+        for graph, path in zip(graphs, staged, strict=True):
+            write_onnx(graph, path, metadata)
+            difference = max(difference, check_graph(graph, path))
+        (staging / metadata_path.name).write_text(json.dumps(metadata, indent=2) + "\n",
+                                                  encoding="utf-8")
+        for path, final in zip((*staged, staging / metadata_path.name),
+                               (*files, metadata_path), strict=True):
+            os.replace(path, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return ExportResult(run.family.name, files, metadata_path, difference, run.path)
+
+
+def _metadata(run: Any, graphs: list, files: list[Path]) -> dict[str, Any]:
+    return {
+        MARK: 1,
+        "rnnkit_version": __version__,
+        "family": run.family.name,
+        "checkpoint": str(run.path),
+        "graphs": {
+            graph.name: {
+                "file": path.name,
+                "inputs": {k: graph.about.get(k, "") for k in graph.inputs},
+                "outputs": {k: graph.about.get(k, "") for k in graph.outputs},
+            }
+            for graph, path in zip(graphs, files, strict=True)
+        },
+        "info": run.info.to_dict(),
+        "data": run.config.data.to_dict(),
+        "model": run.config.model.to_dict(),
+    }
