@@ -21,8 +21,25 @@ from __future__ import annotations
 import argparse
 
 import torch
+from torch import nn
 
+import rnnkit.nn
 from rnnkit.models import SequenceClassifier
+
+
+class HandWritten(nn.Module):
+    """The forward to write yourself for a bidirectional classifier: read the final states in
+    ``h_n``, not ``out[:, -1]``. Inputs ``x (N, L, F), lengths (N,) or None``; output (N, C)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_classes: int) -> None:
+        super().__init__()
+        self.rnn = rnnkit.nn.LSTM(input_size, hidden_size, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(2 * hidden_size, num_classes)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        _, (h_n, _) = self.rnn(x, lengths=lengths)  # h_n (num_layers*2, N, H), zeros h0
+        both = torch.cat([h_n[-2], h_n[-1]], dim=1)  # (N, 2H): top layer, forward | backward
+        return self.fc(both)  # (N, C)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,6 +72,12 @@ def main(argv: list[str] | None = None) -> None:
           torch.allclose(summary, torch.cat([forward_last, output[:, 0, h:]], 1)))
     print("  summary == output[:, -1] (the tutorials' choice):",
           torch.allclose(summary, output[:, -1]))
+    by_hand = HandWritten(f, h, args.classes).eval()
+    by_hand.rnn.load_state_dict(model.rnn.state_dict())  # the same recurrent weights
+    print("  HandWritten's [h_n[-2], h_n[-1]] == the summary 'last':",
+          torch.allclose(torch.cat(list(by_hand.rnn(x, lengths=lengths)[1][0]), 1), summary,
+                         atol=1e-6),
+          f"-> logits {tuple(by_hand(x, lengths).shape)}")
     alone = model(x[1:2, :3], None)  # sequence 1 without its padding: (1, C)
     print("  padding changes nothing: sequence 1 alone, (1, 3, F), gives the same logits:",
           torch.allclose(alone, logits[1:2], atol=1e-6))
