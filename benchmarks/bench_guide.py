@@ -17,6 +17,7 @@ recurrent, one mask per sequence), each a real ``rnnkit train`` run (one thread)
 
     python benchmarks/bench_guide.py dropout mnist --epochs 4 --seeds 0 1
     python benchmarks/bench_guide.py dropout sentiment --steps 392 --seeds 0 1
+    python benchmarks/bench_guide.py dropout mnist --variants recurrent   # recurrent_dropout alone
 
 Each prints a Markdown table and writes JSON beside the runs (``--out``).
 """
@@ -182,7 +183,10 @@ VARIANTS = {
                            "model.recurrent_dropout=0"],
     "variational 0.3 (input + recurrent)": ["model.dropout=0", "model.input_dropout=0.3",
                                             "model.recurrent_dropout=0.3"],
+    "recurrent 0.3 only": ["model.dropout=0", "model.input_dropout=0",
+                           "model.recurrent_dropout=0.3"],
 }
+DEFAULT_VARIANTS = ["none", "between", "variational"]
 
 
 def task_command(task: str, args: argparse.Namespace) -> list[str]:
@@ -199,7 +203,9 @@ def task_command(task: str, args: argparse.Namespace) -> list[str]:
 
 def run_dropout(args: argparse.Namespace) -> None:
     rows = []
-    for variant, overrides in VARIANTS.items():
+    chosen = [v for v in VARIANTS if v.split()[0] in args.variants]
+    for variant in chosen:
+        overrides = VARIANTS[variant]
         accs = []
         for seed in args.seeds:
             out = args.out / args.task / f"{variant.split()[0]}-seed{seed}"
@@ -223,11 +229,13 @@ def run_dropout(args: argparse.Namespace) -> None:
     print(f"\n| {args.task}: variant | " + " | ".join(f"seed {s}" for s in args.seeds)
           + " | mean |")
     print("|---|" + "---|" * (len(args.seeds) + 1))
-    for variant in VARIANTS:
+    for variant in chosen:
         accs = [r["test_acc"] for r in rows if r["variant"] == variant]
         print(f"| {variant} | " + " | ".join(f"{100 * a:.2f}" for a in accs)
               + f" | {100 * sum(accs) / len(accs):.2f} |")
-    (args.out / args.task / "dropout.json").write_text(json.dumps(rows, indent=1))
+    name = "dropout.json" if args.variants == DEFAULT_VARIANTS else (
+        f"dropout-{'-'.join(args.variants)}.json")
+    (args.out / args.task / name).write_text(json.dumps(rows, indent=1))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -249,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     dropout.add_argument("--steps", type=int, default=392,
                          help="sentiment: optimizer steps (196 per epoch)")
     dropout.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    dropout.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS,
+                         choices=[v.split()[0] for v in VARIANTS])
     dropout.add_argument("--out", type=Path, default=Path("/tmp/bench_guide"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
