@@ -126,30 +126,36 @@ class RegressGraph(nn.Module):
 
 def viterbi(crf: CRF, emissions: Tensor, mask: Tensor) -> Tensor:
     """:meth:`CRF.decode` as two scans (forward scores, then the way back), so the exported
-    graph takes any length; ``emissions (N, L, T)``, ``mask (N, L)`` -> tags ``(N, L)``."""
+    graph takes any length; ``emissions (N, L, T)``, ``mask (N, L)`` -> tags ``(N, L)``.
+    Outside ``torch.export`` it is :meth:`CRF.decode` (what the exported graph is checked
+    against)."""
+    if not torch.compiler.is_exporting():
+        return crf.decode(emissions, mask)
     emissions, start, end, transitions = crf._scores(emissions, mask)
-    n, _, num_tags = emissions.shape
+    n, length, num_tags = emissions.shape
     stay = torch.arange(num_tags).expand(n, num_tags)  # (N, T)
+    first = torch.arange(length).view(length, 1, 1) == 0  # (L, 1, 1)
+    # Both scans run over all L steps (onnxruntime cannot scan zero steps): step 0 starts.
 
     def forward_step(carry: list[Tensor], inputs: list[Tensor], constants: list[Tensor]):
-        (score,), (emission, valid), (moves, keep) = carry, inputs, constants
+        (score,), (emission, valid, start_here), (moves, keep, begin) = carry, inputs, constants
         best, before = (score.unsqueeze(2) + moves).max(dim=1)  # (N, T)
-        return [torch.where(valid, best + emission, score)], [torch.where(valid, before, keep)]
+        best = torch.where(start_here, begin.expand_as(best), best)
+        score = torch.where(valid | start_here, best + emission, score)
+        return [score], [torch.where(valid & ~start_here, before, keep)]
 
     (score,), (pointers,) = scan_steps(
-        forward_step, [start + emissions[:, 0]],
-        [emissions[:, 1:].transpose(0, 1), mask[:, 1:].transpose(0, 1).unsqueeze(-1)],
-        [transitions, stay])  # pointers (L-1, N, T)
-    last = (score + end).argmax(dim=1)  # (N,)
+        forward_step, [torch.zeros(n, num_tags, dtype=emissions.dtype)],
+        [emissions.transpose(0, 1), mask.transpose(0, 1).unsqueeze(-1), first],
+        [transitions, stay, start])  # pointers (L, N, T); step 0's are `stay`
+    last = (score + end).argmax(dim=1)  # (N,) the tag of each row's last valid step
 
     def back_step(carry: list[Tensor], inputs: list[Tensor], constants: list[Tensor]):
         (tag,), (before,) = carry, inputs
-        earlier = before.gather(1, tag.unsqueeze(1)).squeeze(1)
-        return [earlier], [earlier]
+        return [before.gather(1, tag.unsqueeze(1)).squeeze(1)], [tag.clone()]
 
-    _, (earlier,) = scan_steps(back_step, [last], [pointers.flip(0)])  # (L-1, N), last first
-    path = torch.cat([earlier.flip(0), last.unsqueeze(0)]).transpose(0, 1)  # (N, L)
-    return path.masked_fill(~mask, 0)
+    _, (path,) = scan_steps(back_step, [last], [pointers.flip(0)])  # (L, N), last step first
+    return path.flip(0).transpose(0, 1).masked_fill(~mask, 0)  # (N, L)
 
 
 class TagGraph(nn.Module):

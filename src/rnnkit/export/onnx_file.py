@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import io
 import json
 import logging
@@ -51,13 +52,28 @@ def _registry():
 
 
 def _exported_program(graph: Graph) -> torch.export.ExportedProgram:
+    try:
+        return _trace(graph, smallest=1)
+    except torch._dynamo.exc.UserError:
+        # A module asked for a size other than 1 (a convolution over the batch): trace for
+        # sizes >= 2; the ONNX graph is checked on a batch of one after all (check_graph).
+        return _trace(graph, smallest=2)
+
+
+def _trace(graph: Graph, smallest: int) -> torch.export.ExportedProgram:
     dims: dict[str, torch.export.Dim] = {}
-    shapes = []
+    shapes: list[Any] = []
     for name in graph.inputs:
         axes = graph.axes.get(name, {})
-        shapes.append({dim: dims.setdefault(axis, torch.export.Dim(axis, min=1))
+        shapes.append({dim: dims.setdefault(axis, torch.export.Dim(axis, min=smallest))
                        for dim, axis in axes.items()} or None)
-    with torch.no_grad():
+    # torch.export binds the inputs to forward's signature: a *rest parameter is one tuple
+    kinds = [p.kind for p in inspect.signature(graph.module.forward).parameters.values()]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        fixed = kinds.index(inspect.Parameter.VAR_POSITIONAL)
+        shapes = [*shapes[:fixed], tuple(shapes[fixed:])]
+    # size-oblivious: a length of 1 or 2 is no special case (torch.onnx does the same)
+    with torch.fx.experimental._config.patch(backed_size_oblivious=True):
         return torch.export.export(graph.module.eval(), tuple(graph.inputs.values()),
                                    dynamic_shapes=tuple(shapes), strict=False)
 
@@ -67,7 +83,8 @@ def write_onnx(graph: Graph, path: str | os.PathLike, metadata: dict[str, Any]) 
     import onnx
     from torch.onnx._internal.exporter import _core
 
-    with _quiet():
+    # no_grad: with gradients on, every pass over a scan traces its backward too (10x slower)
+    with _quiet(), torch.no_grad():
         program = _exported_program(graph)
         onnx_program = _core.export(program, registry=_registry(),
                                     input_names=list(graph.inputs),
