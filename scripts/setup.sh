@@ -45,5 +45,5 @@ if ! .venv/bin/python -c "$torch_ok" 2>/dev/null; then
     fi
 fi
 echo "setup: installing rnnkit and its dependencies"
-"${pip[@]}" install -e ".[dev]"
+"${pip[@]}" install -e ".[dev,export]"
 .venv/bin/python -c "import torch, rnnkit; print(f'setup: rnnkit {rnnkit.__version__}, torch {torch.__version__}, ready in .venv')"

@@ -243,3 +243,26 @@ def test_a_forecaster_exports_its_forecasts_in_the_datas_units(tmp_path) -> None
                              "scale": inputs["scale"]})
     assert forecast.shape == (3, 6, 1)
     assert np.abs(forecast - expected.numpy()).max() < 1e-4
+
+
+def test_the_readme_example_runs_with_onnxruntime_alone(mnist_run, tiny_mnist, tmp_path) -> None:
+    import re
+    import subprocess
+    import sys
+
+    from rnnkit.data.mnist import load_mnist
+
+    export(mnist_run)
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"<!-- README-ONNX-EXAMPLE -->\n```python\n(.*?)```", readme, re.S)[1]
+    images, labels = load_mnist(str(tiny_mnist), "test")
+    np.save(tmp_path / "digit.npy", images[3])
+    code = re.sub(r'folder = ".*?"', f'folder = "{mnist_run / "export"}"', code)
+    code += "\nimport sys\nassert 'torch' not in sys.modules, 'the example imported torch'\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("pixels / 255, then (p - 0.1307) / 0.3081; x (N, 28, 28)")
+    name, probability = lines[1].split()
+    assert name in [str(k) for k in range(10)] and 0.1 <= float(probability) <= 1.0

@@ -369,7 +369,8 @@ def _seq2seq_graphs(model: nn.Module, info: DataInfo, n: int, length: int,
     for name in states:
         about[name] = f"(num_layers, N, H) the decoder state {name}"
         about[f"{name}_next"] = f"the decoder state {name} after this step"
-    step_inputs = {"token": torch.randint(1, len(info.target_vocabulary), (n,)), **states, **feed, **memory}
+    step_inputs = {"token": torch.randint(1, len(info.target_vocabulary), (n,)), **states,
+                   **feed, **memory}
     step_axes = {"token": {0: "batch"}, **{name: {1: "batch"} for name in states},
                  **{name: {0: "batch"} for name in feed}, "memory": source_axes,
                  "keys": source_axes, "mask": source_axes}

@@ -34,7 +34,11 @@ class MissingExtra(ValueError):
 
 
 def require_onnx() -> None:
-    """Raise :class:`MissingExtra` unless onnx, onnxscript and onnxruntime import."""
+    """Raise :class:`MissingExtra` unless onnx, onnxscript and onnxruntime import and torch
+    is new enough (its exporter traces ``scan``: torch >= 2.9; tested with 2.13)."""
+    major, minor = (int(v) for v in torch.__version__.split("+")[0].split(".")[:2])
+    if (major, minor) < (2, 9):
+        raise MissingExtra(f"exporting to ONNX needs torch >= 2.9, found {torch.__version__}")
     for module in ("onnx", "onnxscript", "onnxruntime"):
         try:
             __import__(module)

@@ -114,6 +114,22 @@ def export_run(target: str | os.PathLike, output: str | os.PathLike | None = Non
     return ExportResult(run.family.name, files, metadata_path, difference, run.path)
 
 
+def _preprocessing(data: Any) -> str:
+    """How raw inputs become the main graph's ``x``, in one sentence."""
+    if data.name == "mnist":
+        from rnnkit.data.mnist import MNIST_MEAN, MNIST_STD
+
+        scaled = "pixels / 255" + (f", then (p - {MNIST_MEAN}) / {MNIST_STD}"
+                                   if data.normalize in ("feature", True) else "")
+        layout = {"rows": "x (N, 28, 28): row t of the image is step t",
+                  "pixels": "x (N, 784, 1): the pixels in reading order",
+                  "permuted": f"x (N, 784, 1): the pixels in the order of rnnkit.data.mnist."
+                              f"pixel_permutation({data.perm_seed})"}[data.view]
+        return f"{scaled}; {layout}"
+    return ("as in training: token ids from info.vocabulary (0 padding, 1 unknown), or features "
+            "standardised with info.state's standardizer where it has one")
+
+
 def _metadata(run: Any, graphs: list, files: list[Path]) -> dict[str, Any]:
     return {
         MARK: 1,
@@ -128,6 +144,7 @@ def _metadata(run: Any, graphs: list, files: list[Path]) -> dict[str, Any]:
             }
             for graph, path in zip(graphs, files, strict=True)
         },
+        "preprocessing": _preprocessing(run.config.data),
         "info": run.info.to_dict(),
         "data": run.config.data.to_dict(),
         "model": run.config.model.to_dict(),
