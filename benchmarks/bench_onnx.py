@@ -1,0 +1,116 @@
+"""onnxruntime against PyTorch on CPU, in one process: the exported graphs of ``rnnkit export``.
+
+    python benchmarks/bench_onnx.py [--threads 1] [--repeats 7]
+
+* the main job's model (``rnnkit train``'s row-MNIST LSTM): latency of one image (batch 1, 28
+  steps) and throughput at batch 64;
+* the Tiny Shakespeare character model (``configs/shakespeare_char_lstm.yaml``: 2-layer LSTM of
+  512): latency of one streaming step (batch 1, one token in, logits and state out) and
+  throughput of the whole-sequence graph at batch 64 x 128 characters.
+
+PyTorch runs the model as rnnkit does in evaluation (``torch.no_grad``, the fused kernel where
+one computes it; the step graph's ``RecurrentLayer.step``); onnxruntime the exported file with
+the same number of threads. The weights are fresh (timing does not depend on training). Each
+figure is the median of ``--repeats`` timed rounds, the two runtimes alternating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnnkit.config import load_config
+from rnnkit.data.info import DataInfo
+from rnnkit.export.graphs import family_graphs
+from rnnkit.export.onnx_file import write_onnx
+from rnnkit.families import get_family
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def seconds(run: Callable[[], object], calls: int) -> float:
+    """Seconds per call of ``run`` over ``calls`` calls (after one warm-up call)."""
+    run()
+    start = time.perf_counter()
+    for _ in range(calls):
+        run()
+    return (time.perf_counter() - start) / calls
+
+
+def compare(name: str, graph, path: Path, inputs: dict[str, torch.Tensor], calls: int,
+            repeats: int, threads: int, per_call: int) -> None:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    arrays = {k: v.numpy() for k, v in inputs.items()}
+    module = graph.module.eval()
+
+    def torch_call() -> object:
+        with torch.no_grad():
+            return module(*inputs.values())
+
+    def onnx_call() -> object:
+        return session.run(None, arrays)
+
+    pt, ort = [], []
+    for _ in range(repeats):
+        pt.append(seconds(torch_call, calls))
+        ort.append(seconds(onnx_call, calls))
+    pt_s, ort_s = statistics.median(pt), statistics.median(ort)
+    print(f"| {name} | {1e3 * pt_s:.3f} ms ({per_call / pt_s:,.0f}/s) | {1e3 * ort_s:.3f} ms "
+          f"({per_call / ort_s:,.0f}/s) | {ort_s / pt_s:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(f"threads {args.threads}, torch {torch.__version__}, median of {args.repeats} rounds")
+    print("| graph | PyTorch per call | onnxruntime per call | onnxruntime / PyTorch |")
+    print("|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = load_config(None)
+        info = DataInfo("mnist", input_size=28, class_names=tuple(map(str, range(10))),
+                        max_length=28)
+        model = get_family("classify").build(config, info).model.eval()
+        (graph,) = family_graphs("classify", model, info)
+        path = Path(tmp) / "mnist.onnx"
+        write_onnx(graph, path, {})
+        for batch, calls in ((1, 200), (64, 20)):
+            inputs = {"x": torch.randn(batch, 28, 28), "lengths": torch.full((batch,), 28)}
+            compare(f"main job, batch {batch} x 28 rows", graph, path, inputs, calls,
+                    args.repeats, args.threads, batch)
+
+        config = load_config(ROOT / "configs" / "shakespeare_char_lstm.yaml")
+        vocabulary = ("<pad>", "<unk>", *(chr(c) for c in range(32, 95)))
+        info = DataInfo("corpus", vocabulary=vocabulary, stream=True, max_length=128)
+        model = get_family("lm").build(config, info).model.eval()
+        sequence, step = family_graphs("lm", model, info)
+        for graph, name in ((step, "step"), (sequence, "sequence")):
+            write_onnx(graph, Path(tmp) / f"lm_{name}.onnx", {})
+        zeros = torch.zeros(2, 1, 512)
+        inputs = {"token": torch.tensor([5]), "h": zeros, "c": zeros}
+        compare("char LSTM 512, one step, batch 1", step, Path(tmp) / "lm_step.onnx", inputs,
+                200, args.repeats, args.threads, 1)
+        zeros = torch.zeros(2, 64, 512)
+        tokens = torch.from_numpy(np.random.default_rng(0).integers(2, 65, (64, 128)))
+        inputs = {"tokens": tokens, "lengths": torch.full((64,), 128), "h": zeros, "c": zeros}
+        compare("char LSTM 512, batch 64 x 128 chars", sequence, Path(tmp) / "lm_sequence.onnx",
+                inputs, 2, args.repeats, args.threads, 64 * 128)
+
+
+if __name__ == "__main__":
+    main()
