@@ -100,6 +100,11 @@ def main(argv: list[str] | None = None) -> None:
     print("   torch.nn.GRU: ", outcome(lambda: nn.GRU(F, H)(x)))
     print("   rnnkit.nn.GRU:", outcome(lambda: rnnkit.nn.GRU(F, H)(x)))
 
+    print("9. h0 built by hand of another dtype (or on another device: .cuda() on a CPU model)")
+    h64 = torch.zeros(1, N, H, dtype=torch.float64)
+    print("   torch.nn.GRU: ", outcome(lambda: nn.GRU(F, H, batch_first=True)(x, h64)))
+    print("   rnnkit.nn.GRU:", outcome(lambda: rnnkit.nn.GRU(F, H, batch_first=True)(x, h64)))
+
 
 if __name__ == "__main__":
     main()
