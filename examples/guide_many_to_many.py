@@ -13,7 +13,7 @@ L steps, F features, H hidden, D directions, T tags.
     tags        (N, L)        the best tag of every step (argmax, or Viterbi with a CRF)
 
 A ``Linear`` takes ``(N, L, D*H)`` as it is; the tutorials' ``view(-1, D*H)``, ``fc``,
-``view(N, L, -1)`` gives the same numbers (and breaks when the layout is not batch first).
+``view(N, L, -1)`` gives the same numbers (and mixes sequences up when the output is time first).
 """
 
 from __future__ import annotations
