@@ -88,12 +88,17 @@ def write_onnx(graph: Graph, path: str | os.PathLike, metadata: dict[str, Any]) 
     from torch.onnx._internal.exporter import _core
 
     # no_grad: with gradients on, every pass over a scan traces its backward too (10x slower)
-    with _quiet(), torch.no_grad():
-        program = _exported_program(graph)
-        onnx_program = _core.export(program, registry=_registry(),
-                                    input_names=list(graph.inputs),
-                                    output_names=list(graph.outputs),
-                                    opset_version=OPSET)
+    try:
+        with _quiet(), torch.no_grad():
+            program = _exported_program(graph)
+            onnx_program = _core.export(program, registry=_registry(),
+                                        input_names=list(graph.inputs),
+                                        output_names=list(graph.outputs),
+                                        opset_version=OPSET)
+    except Exception as err:  # torch's own errors are many pages; one line says enough
+        raise ValueError(f"torch.onnx cannot export the {graph.name} graph: "
+                         f"{type(err).__name__}: {_first_line(err)} (RNNKIT_DEBUG=1 shows "
+                         "the whole error)") from err
     model = onnx_program.model_proto
     entry = model.metadata_props.add()
     entry.key, entry.value = "rnnkit", json.dumps(metadata)
@@ -118,7 +123,11 @@ def check_graph(graph: Graph, path: str | os.PathLike, batch: int = 5, length: i
     with torch.no_grad():
         expected = graph.module.eval()(*inputs.values())
     expected = (expected,) if isinstance(expected, torch.Tensor) else expected
-    got = run_onnx(path, {k: v.numpy() for k, v in inputs.items()})
+    try:
+        got = run_onnx(path, {k: v.numpy() for k, v in inputs.items()})
+    except Exception as err:  # onnxruntime's errors are not ValueErrors
+        raise ValueError(f"onnxruntime cannot run the exported {graph.name} graph on a batch "
+                         f"of {batch} x {length} steps: {_first_line(err)}") from err
     worst = 0.0
     for name, want, have in zip(graph.outputs, expected, got, strict=True):
         want = want.numpy()
@@ -131,6 +140,11 @@ def check_graph(graph: Graph, path: str | os.PathLike, batch: int = 5, length: i
         raise ValueError(f"the exported {graph.name} graph differs from PyTorch by {worst:.2g} "
                          f"on a batch of {batch} x {length} steps")
     return worst
+
+
+def _first_line(err: BaseException) -> str:
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
 
 
 @contextlib.contextmanager

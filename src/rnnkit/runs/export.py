@@ -95,6 +95,7 @@ def export_run(target: str | os.PathLike, output: str | os.PathLike | None = Non
     files, metadata_path = export_paths(main, [g.name for g in graphs])
     _check_destination(files, metadata_path, overwrite, default=output is None)
     metadata = _metadata(run, graphs, files)
+    made_folder = not main.parent.exists()
     main.parent.mkdir(exist_ok=True)  # only the default export/ folder is made
     staging = Path(tempfile.mkdtemp(prefix=".rnnkit-export-", dir=main.parent))
     try:
@@ -109,8 +110,12 @@ def export_run(target: str | os.PathLike, output: str | os.PathLike | None = Non
         for path, final in zip((*staged, staging / metadata_path.name),
                                (*files, metadata_path), strict=True):
             os.replace(path, final)
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if made_folder:
+            shutil.rmtree(main.parent, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return ExportResult(run.family.name, files, metadata_path, difference, run.path)
 
 
