@@ -60,6 +60,6 @@ def test_the_guide_quotes_every_guide_example():
     assert examples <= quoted, f"examples the guide never runs: {sorted(examples - quoted)}"
 
 
-@pytest.mark.parametrize("command, quoted", guide_blocks(), ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize("command, quoted", [pytest.param(c, o, id=c) for c, o in guide_blocks()])
 def test_a_guide_block_prints_what_the_guide_quotes(command, quoted, one_thread):
     assert normalised(run(command)) == normalised(quoted), f"$ {command}"
