@@ -40,3 +40,19 @@ def test_unbatched_input_states_are_described_without_a_batch_axis():
     h0 = torch.zeros(1, 4)
     with pytest.raises(ValueError, match=r"h of shape \(1, 4\), found a list of 3 tensors$"):
         rnn(torch.zeros(5, 2), [h0, h0, h0])
+
+
+@pytest.mark.parametrize("cell_class", [rnnkit.nn.RNNCell, rnnkit.nn.GRUCell])
+def test_a_pair_given_to_a_single_state_cell_names_the_cell_and_the_shape(cell_class):
+    cell = cell_class(2, 4)
+    h = torch.zeros(3, 4)
+    with pytest.raises(ValueError, match=(
+        rf"^{cell_class.__name__}: expected hx as one tensor, h of shape \(3, 4\), found a "
+        r"tuple of 2 tensors; an \(h, c\) pair is for LSTM-like cells$"
+    )):
+        cell(torch.zeros(3, 2), (h, h))
+    with pytest.raises(ValueError, match=(
+        r"^LSTMCell: expected hx as a tuple of 2 tensors \(h of shape \(4,\), c of shape "
+        r"\(4,\)\), found one tensor$"
+    )):
+        rnnkit.nn.LSTMCell(2, 4)(torch.zeros(2), torch.zeros(4))

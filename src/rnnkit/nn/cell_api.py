@@ -235,12 +235,18 @@ class RecurrentCell(nn.Module):
         if hx is None:
             state = tuple(x.new_zeros(n, size) for size in sizes)
         else:
-            hx_tuple = hx if isinstance(hx, tuple) else (hx,)
+            hx_tuple = hx if isinstance(hx, tuple | list) else (hx,)
             if len(hx_tuple) != len(sizes):
-                raise ValueError(
-                    f"{name}: expected a state of {len(sizes)} tensor(s) "
-                    f"{self.spec.state_names}, found {len(hx_tuple)}"
-                )
+                shapes = ", ".join(
+                    f"{state} of shape {(n, size) if batched else (size,)}"
+                    for state, size in zip(self.spec.state_names, sizes, strict=True))
+                expected = f"one tensor, {shapes}" if len(sizes) == 1 else (
+                    f"a tuple of {len(sizes)} tensors ({shapes})")
+                found = "one tensor" if isinstance(hx, Tensor) else (
+                    f"a {type(hx).__name__} of {len(hx_tuple)} tensors")
+                hint = ("; an (h, c) pair is for LSTM-like cells"
+                        if len(sizes) == 1 and len(hx_tuple) == 2 else "")
+                raise ValueError(f"{name}: expected hx as {expected}, found {found}{hint}")
             state = []
             for state_name, size, h in zip(self.spec.state_names, sizes, hx_tuple, strict=True):
                 expected = (n, size) if batched else (size,)
