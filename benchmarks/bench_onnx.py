@@ -1,12 +1,17 @@
 """onnxruntime against PyTorch on CPU, in one process: the exported graphs of ``rnnkit export``.
 
     python benchmarks/bench_onnx.py [--threads 1] [--repeats 7]
+    python benchmarks/bench_onnx.py --run RUN   # a classify run: accuracy, onnxruntime vs evaluate
 
 * the main job's model (``rnnkit train``'s row-MNIST LSTM): latency of one image (batch 1, 28
   steps) and throughput at batch 64;
 * the Tiny Shakespeare character model (``configs/shakespeare_char_lstm.yaml``: 2-layer LSTM of
   512): latency of one streaming step (batch 1, one token in, logits and state out) and
   throughput of the whole-sequence graph at batch 64 x 128 characters.
+
+With ``--run RUN`` (a classification run exported by ``rnnkit export RUN``), it instead reads
+the run's test split as ``rnnkit evaluate`` does, runs ``RUN/export/model.onnx`` on it in
+onnxruntime and prints its accuracy beside ``rnnkit evaluate``'s.
 
 PyTorch runs the model as rnnkit does in evaluation (``torch.no_grad``, the fused kernel where
 one computes it; the step graph's ``RecurrentLayer.step``); onnxruntime the exported file with
@@ -71,11 +76,40 @@ def compare(name: str, graph, path: Path, inputs: dict[str, torch.Tensor], calls
           f"({per_call / ort_s:,.0f}/s) | {ort_s / pt_s:.2f} |")
 
 
+def accuracy(run_dir: Path) -> None:
+    """Accuracy of ``run_dir/export/model.onnx`` on the run's test split, beside evaluate's."""
+    from rnnkit.data.registry import get_source
+    from rnnkit.export.onnx_file import run_onnx
+    from rnnkit.families.base import unpack_batch
+    from rnnkit.runs.evaluate import evaluate, load_run
+
+    run = load_run(run_dir)
+    dm = get_source(run.config.data.name).datamodule(
+        run.config.data, seed=run.config.trainer.seed, family=run.family.name,
+        purpose="evaluate", state=run.info.state)
+    dm.setup("test")
+    split, loader, count = dm.report_split()
+    right = 0
+    for batch in loader:
+        x, lengths, y = unpack_batch(batch)
+        lengths = torch.full((len(x),), x.shape[1]) if lengths is None else lengths
+        logits, _ = run_onnx(run_dir / "export" / "model.onnx",
+                             {"x": x.numpy(), "lengths": lengths.numpy()})
+        right += int((logits.argmax(axis=1) == y.numpy()).sum())
+    reference = evaluate(run_dir).metrics["test_acc"]
+    print(f"{split} split, {count} examples: onnxruntime {100 * right / count:.2f} % "
+          f"({right} right), rnnkit evaluate {100 * reference:.2f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--run", type=Path, help="a classification run already exported")
     args = parser.parse_args()
+    if args.run is not None:
+        accuracy(args.run)
+        return
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"threads {args.threads}, torch {torch.__version__}, median of {args.repeats} rounds")
