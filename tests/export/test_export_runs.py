@@ -79,6 +79,24 @@ def test_export_again_replaces_its_own_files_but_no_one_elses(mnist_run, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.onnx"]  # no staging left
 
 
+def test_a_failed_check_leaves_nothing_behind(mnist_run, tmp_path, monkeypatch,
+                                              capsys) -> None:
+    from rnnkit.export import onnx_file
+
+    def fails(*args, **kwargs):
+        raise ValueError("the exported model graph differs from PyTorch by 0.5")
+
+    monkeypatch.setattr(onnx_file, "check_graph", fails)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "checkpoints").symlink_to(mnist_run / "checkpoints")
+    assert main(["export", str(fresh)]) == 2
+    assert "differs from PyTorch by 0.5" in capsys.readouterr().err
+    assert not (fresh / "export").exists()  # neither the folder it made nor a staged file
+    assert main(["export", str(mnist_run), "--output", str(tmp_path / "m.onnx")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh"]
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--format", "tflite"], "unknown export format 'tflite'; rnnkit exports onnx"),
     (["--output", "/nonexistent/folder/m.onnx"], "the folder /nonexistent/folder does not exist"),
@@ -137,9 +155,15 @@ def test_the_language_model_step_graph_equals_the_sequence_graph(tmp_path) -> No
     vocabulary = len(metadata["info"]["vocabulary"])
     tokens = np.random.default_rng(0).integers(1, vocabulary, size=(2, 12))
     h = np.zeros((2, 2, 8), dtype=np.float32)
-    lengths = np.array([12, 12])
     logits, h_sequence = run_onnx(out / "export" / "model.onnx",
-                                  {"tokens": tokens, "lengths": lengths, "h": h})
+                                  {"tokens": tokens, "lengths": np.array([12, 12]), "h": h})
+    # a shorter row ends its state at its own last token
+    _, h_short = run_onnx(out / "export" / "model.onnx",
+                          {"tokens": tokens, "lengths": np.array([12, 7]), "h": h})
+    _, h_seven = run_onnx(out / "export" / "model.onnx",
+                          {"tokens": tokens[:, :7], "lengths": np.array([7, 7]), "h": h})
+    assert np.abs(h_short[:, 1] - h_seven[:, 1]).max() < 1e-6
+    assert np.abs(h_short[:, 0] - h_sequence[:, 0]).max() < 1e-6
     for t in range(12):
         step_logits, h = run_onnx(out / "export" / "model.step.onnx",
                                   {"token": tokens[:, t], "h": h})

@@ -30,12 +30,15 @@ class Layers(nn.Module):
         for layer in (self.one, self.two):
             for given in (lengths, None):
                 out, state = layer(x, lengths=given)
-                results += [out, state[0] if isinstance(state, tuple) else state]
+                results += [out, *(state if isinstance(state, tuple) else (state,))]
         return tuple(results)
 
 
-OUTPUTS = [f"{what}_{d}_{given}" for d in ("one", "two") for given in ("lengths", "full")
-           for what in ("output", "h")]
+def output_names(cell: str) -> list[str]:
+    """``output_one_lengths``, ``h_one_lengths``[, ``c_one_lengths``], ... for ``cell``."""
+    states = LAYERS[cell].spec_class.state_names
+    return [f"{what}_{d}_{given}" for d in ("one", "two") for given in ("lengths", "full")
+            for what in ("output", *states)]
 
 
 @pytest.mark.parametrize(("cell", "num_layers"), [(c, 1) for c in sorted(LAYERS)] + [("lstm", 2)])
@@ -43,11 +46,12 @@ def test_every_layer_exports_with_free_batch_and_length(cell: str, num_layers: i
                                                          tmp_path) -> None:
     module = Layers(cell, num_layers)
     x = torch.randn(3, 7, 3)
-    graph = Graph("model", module, {"x": x, "lengths": torch.tensor([7, 5, 4])}, OUTPUTS,
+    names = output_names(cell)
+    graph = Graph("model", module, {"x": x, "lengths": torch.tensor([7, 5, 4])}, names,
                   {"x": {0: "batch", 1: "length"}, "lengths": {0: "batch"}})
     path = tmp_path / f"{cell}.onnx"
     write_onnx(graph, path, {"cell": cell})
-    # batch 5, 11 steps, lengths 11 down to 6: within 1e-5 of PyTorch on every output
+    # batch 5, 11 steps, lengths 11 down to 6: within 1e-5 of PyTorch on every output and state
     assert check_graph(graph, path, batch=5, length=11) < 1e-5
     # padded steps never change an output: garbage beyond the lengths gives the same results
     x = torch.randn(2, 9, 3)
@@ -56,9 +60,15 @@ def test_every_layer_exports_with_free_batch_and_length(cell: str, num_layers: i
     noisy[1, 4:] = 100.0
     clean = run_onnx(path, {"x": x.numpy(), "lengths": lengths.numpy()})
     dirty = run_onnx(path, {"x": noisy.numpy(), "lengths": lengths.numpy()})
-    for name, a, b in zip(OUTPUTS, clean, dirty, strict=True):
+    assert len(clean) == len(names)
+    for name, a, b in zip(names, clean, dirty, strict=True):
         if name.endswith("lengths"):
             assert abs(a - b).max() == 0, name
     with torch.no_grad():
         expected = module(x, lengths)
     assert abs(clean[0] - expected[0].numpy()).max() < 1e-5
+    import onnx
+
+    dims = [[d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+            for value in onnx.load(str(path)).graph.input]
+    assert dims == [["batch", "length", 3], ["batch"]]  # the axes by name, not torch's s0, s1

@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from rnnkit.data.info import DataInfo
 from rnnkit.models.crf import CRF
 from rnnkit.models.tagger import SequenceTagger
-from rnnkit.nn.export_scan import scan_steps
+from rnnkit.nn.export_scan import exporting, scan_steps
 from rnnkit.nn.masks import length_mask
 
 __all__ = ["Graph", "family_graphs", "viterbi"]
@@ -129,7 +129,7 @@ def viterbi(crf: CRF, emissions: Tensor, mask: Tensor) -> Tensor:
     graph takes any length; ``emissions (N, L, T)``, ``mask (N, L)`` -> tags ``(N, L)``.
     Outside ``torch.export`` it is :meth:`CRF.decode` (what the exported graph is checked
     against)."""
-    if not torch.compiler.is_exporting():
+    if not exporting():
         return crf.decode(emissions, mask)
     emissions, start, end, transitions = crf._scores(emissions, mask)
     n, length, num_tags = emissions.shape

@@ -100,9 +100,14 @@ def write_onnx(graph: Graph, path: str | os.PathLike, metadata: dict[str, Any]) 
                          f"{type(err).__name__}: {_first_line(err)} (RNNKIT_DEBUG=1 shows "
                          "the whole error)") from err
     model = onnx_program.model_proto
+    _name_axes(model, graph)
     entry = model.metadata_props.add()
     entry.key, entry.value = "rnnkit", json.dumps(metadata)
-    onnx.checker.check_model(model)
+    try:
+        onnx.checker.check_model(model)
+    except Exception as err:  # onnx's ValidationError is no ValueError
+        raise ValueError(f"the exported {graph.name} graph is not valid ONNX: "
+                         f"{_first_line(err)}") from err
     data = model.SerializeToString()
     write_atomic(path, lambda f: f.write(data))
 
@@ -120,8 +125,12 @@ def check_graph(graph: Graph, path: str | os.PathLike, batch: int = 5, length: i
     """The largest difference between onnxruntime and PyTorch on inputs with ``batch`` rows and
     ``length`` steps (not the traced sizes); raises ValueError where they differ by > 1e-4."""
     inputs = example_inputs(graph, batch, length, seed=1)
-    with torch.no_grad():
-        expected = graph.module.eval()(*inputs.values())
+    try:
+        with torch.no_grad():
+            expected = graph.module.eval()(*inputs.values())
+    except Exception as err:
+        raise ValueError(f"PyTorch cannot run the {graph.name} graph on a batch of {batch} x "
+                         f"{length} steps to check the export: {_first_line(err)}") from err
     expected = (expected,) if isinstance(expected, torch.Tensor) else expected
     try:
         got = run_onnx(path, {k: v.numpy() for k, v in inputs.items()})
@@ -140,6 +149,21 @@ def check_graph(graph: Graph, path: str | os.PathLike, batch: int = 5, length: i
         raise ValueError(f"the exported {graph.name} graph differs from PyTorch by {worst:.2g} "
                          f"on a batch of {batch} x {length} steps")
     return worst
+
+
+def _name_axes(model: Any, graph: Graph) -> None:
+    """Give the free axes ``graph.axes``' names (``batch``, ``length``, ...) in the file in
+    place of torch's symbols (``s0``, ``s21``), wherever the symbol stands alone."""
+    names: dict[str, str] = {}
+    for value in model.graph.input:
+        for dim, axis in graph.axes.get(value.name, {}).items():
+            symbol = value.type.tensor_type.shape.dim[dim].dim_param
+            if symbol:
+                names.setdefault(symbol, axis)
+    for value in (*model.graph.input, *model.graph.output, *model.graph.value_info):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.dim_param in names:
+                dim.dim_param = names[dim.dim_param]
 
 
 def _first_line(err: BaseException) -> str:

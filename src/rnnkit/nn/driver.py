@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.cell_api import CellSpec, State
-from rnnkit.nn.export_scan import scan_steps
+from rnnkit.nn.export_scan import exporting, scan_steps
 from rnnkit.nn.masks import length_mask
 from rnnkit.nn.regularizers import RegularizerPlan, Regularizers
 
@@ -65,10 +65,10 @@ def run_direction(
         x = plan.input(x)
         params = plan.parameters(params)
     x_proj = spec.project_input(params, x)  # (L, N, G*H)
-    if torch.compiler.is_exporting() and not _one_step(x_proj):
+    if exporting() and not _one_step(x_proj):
         return scan_direction(spec, params, x_proj, state, mask, reverse, plan)
     per_step = plan is not None and plan.per_step
-    if not per_step and not torch.compiler.is_exporting():
+    if not per_step and not exporting():
         fast = spec.run_sequence(params, x_proj, state, mask, reverse)
         if fast is not None:
             return fast
@@ -117,6 +117,9 @@ def scan_direction(
     per-step masks are training-time). ``x_proj (L, N, G*H)``; the rest as for
     :func:`run_direction`.
     """
+    if plan is not None and plan.zoneout_masks is not None:
+        raise ValueError("a layer is traced in training mode, whose zoneout draws a mask per "
+                         "step; export the module in evaluation mode (.eval())")
     valid = torch.ones_like(x_proj[..., :1], dtype=torch.bool) if mask is None else mask
     if reverse:
         x_proj, valid = x_proj.flip(0), valid.flip(0)

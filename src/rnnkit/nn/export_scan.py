@@ -2,17 +2,24 @@
 
 A Python ``for t in range(L)`` is traced as L copies of its body, which fixes the length of the
 exported graph; a scan keeps L a dimension of the input. rnnkit's recurrent layers switch to it
-while ``torch.compiler.is_exporting()`` (see :func:`rnnkit.nn.driver.scan_direction`).
+while :func:`exporting` (see :func:`rnnkit.nn.driver.scan_direction`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import torch
 from torch import Tensor
-from torch._higher_order_ops.scan import scan_op
 
-__all__ = ["scan_steps"]
+__all__ = ["exporting", "scan_steps"]
+
+
+def exporting() -> bool:
+    """Whether ``torch.export`` is tracing the caller (False on a torch without the flag,
+    < 2.7, which cannot export rnnkit's layers anyway)."""
+    is_exporting = getattr(torch.compiler, "is_exporting", None)
+    return bool(is_exporting is not None and is_exporting())
 
 Step = Callable[[list[Tensor], list[Tensor], list[Tensor]], tuple[list[Tensor], list[Tensor]]]
 
@@ -32,6 +39,8 @@ def scan_steps(
     Returns:
         the final carry, and the stacked outputs, each ``(L, *)``.
     """
+    from torch._higher_order_ops.scan import scan_op  # torch >= 2.9; only export needs it
+
     carry, xs, constants = list(carry), list(xs), list(constants)
     count, inputs = len(carry), len(xs)
 

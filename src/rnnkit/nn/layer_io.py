@@ -17,6 +17,8 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
+from rnnkit.nn.export_scan import exporting
+
 __all__ = [
     "check_dtype_device",
     "check_layer_options",
@@ -163,7 +165,7 @@ def check_lengths(owner: str, lengths: Tensor | None, batch: int, seq_len: int) 
         )
     if lengths.is_floating_point() or lengths.is_complex():
         raise ValueError(f"{owner}: expected integer lengths, found {lengths.dtype}")
-    if torch.compiler.is_exporting():  # a graph input: its values are not known here
+    if exporting():  # a graph input: its values are not known here
         return lengths.long()
     low, high = int(lengths.min()), int(lengths.max())
     if low < 1 or high > seq_len:

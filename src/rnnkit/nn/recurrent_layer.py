@@ -21,6 +21,7 @@ from rnnkit.nn import fused
 from rnnkit.nn.cell_api import CellSpec, State
 from rnnkit.nn.docstrings import document_layer
 from rnnkit.nn.driver import MERGE_MODES, merge_directions, run_layers
+from rnnkit.nn.export_scan import exporting
 from rnnkit.nn.layer_io import (
     check_features,
     check_layer_options,
@@ -268,7 +269,7 @@ class RecurrentLayer(nn.Module):
     def _choose_path(self, x: Tensor) -> tuple[str, str]:
         if self.path == "explicit":
             return "explicit", "path='explicit' was requested"
-        if torch.compiler.is_exporting():
+        if exporting():
             return "explicit", "torch.export is tracing it: the step loop becomes one scan"
         reason = self.explicit_reason()
         if reason is not None:

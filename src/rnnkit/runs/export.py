@@ -21,6 +21,7 @@ from typing import Any
 
 from rnnkit import __version__
 from rnnkit.runs.rundir import RunError
+from rnnkit.runs.trainer import CHECKPOINT_DIR
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "export_run", "export_paths"]
 
@@ -47,32 +48,52 @@ def export_paths(main: Path, names: list[str]) -> tuple[list[Path], Path]:
 
 
 def _default_output(target: Path, checkpoint: Path) -> Path:
-    run_dir = target if target.is_dir() else checkpoint.parent.parent
-    return run_dir / "export" / "model.onnx"
+    """``RUN/export/model.onnx`` for a run (or a checkpoint in its ``checkpoints/``), else
+    ``NAME.onnx`` beside a checkpoint ``NAME.ckpt`` of its own."""
+    if target.is_dir():
+        return target / "export" / "model.onnx"
+    if checkpoint.parent.name == CHECKPOINT_DIR:
+        return checkpoint.parent.parent / "export" / "model.onnx"
+    return checkpoint.with_suffix(".onnx")
 
 
-def _check_destination(files: list[Path], metadata: Path, overwrite: bool, default: bool) -> None:
-    folder = files[0].parent
-    if files[0].is_dir():
-        raise RunError(f"--output {files[0]} is a directory; give a file name such as "
-                       f"{files[0] / 'model.onnx'}")
-    if files[0].suffix != ".onnx":
-        raise RunError(f"--output {files[0]}: the ONNX file's name must end in .onnx")
-    if not folder.is_dir() and not default:
-        raise RunError(f"--output {files[0]}: the folder {folder} does not exist")
-    ours = _written_by_rnnkit(metadata)
+def _check_output(main: Path, default: bool) -> None:
+    """What can be said of the main file's path before the model is loaded."""
+    if main.is_dir():
+        raise RunError(f"--output {main} is a directory; give a file name such as "
+                       f"{main / 'model.onnx'}")
+    if main.suffix != ".onnx":
+        raise RunError(f"--output {main}: the ONNX file's name must end in .onnx")
+    if not main.parent.is_dir() and not default:
+        raise RunError(f"--output {main}: the folder {main.parent} does not exist")
+
+
+def _check_destination(files: list[Path], metadata: Path, overwrite: bool) -> list[Path]:
+    """Raise unless every file may be written; returns the files of an earlier export at the
+    same place that this one does not write (to remove, so no stale graph stays beside)."""
+    earlier = _earlier_export(metadata)
     for path in (*files, metadata):
-        if path.exists() and not (overwrite or ours):
+        if path.is_dir():
+            raise RunError(f"{path} is a directory; rnnkit export writes a file there: choose "
+                           "another --output")
+        if path.exists() and not overwrite and path.name not in earlier:
             raise RunError(f"{path} exists and was not written by rnnkit export; rnnkit never "
                            "writes over a file unless asked: choose another --output or add "
                            "--overwrite")
+    names = {path.name for path in (*files, metadata)}
+    return [metadata.parent / name for name in sorted(earlier - names)
+            if (metadata.parent / name).is_file()]
 
 
-def _written_by_rnnkit(metadata: Path) -> bool:
+def _earlier_export(metadata: Path) -> set[str]:
+    """The files an earlier rnnkit export listed in ``metadata`` (empty if none wrote it)."""
     try:
-        return bool(json.loads(metadata.read_text(encoding="utf-8")).get(MARK))
-    except (OSError, ValueError, AttributeError):
-        return False
+        earlier = json.loads(metadata.read_text(encoding="utf-8"))
+        if not earlier.get(MARK):
+            return set()
+        return {metadata.name, *(str(g["file"]) for g in earlier["graphs"].values())}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return set()
 
 
 def export_run(target: str | os.PathLike, output: str | os.PathLike | None = None,
@@ -85,15 +106,18 @@ def export_run(target: str | os.PathLike, output: str | os.PathLike | None = Non
     from rnnkit.export.onnx_file import check_graph, require_onnx, write_onnx
 
     require_onnx()
+    if output is not None:
+        _check_output(Path(output), default=False)
     from rnnkit.export.graphs import family_graphs
     from rnnkit.runs.evaluate import load_run
 
     target = Path(target)
     run = load_run(target, command="export")
     main = Path(output) if output is not None else _default_output(target, run.path)
+    _check_output(main, default=output is None)
     graphs = family_graphs(run.family.name, run.task.model.eval(), run.info)
     files, metadata_path = export_paths(main, [g.name for g in graphs])
-    _check_destination(files, metadata_path, overwrite, default=output is None)
+    stale = _check_destination(files, metadata_path, overwrite)
     metadata = _metadata(run, graphs, files)
     made_folder = not main.parent.exists()
     main.parent.mkdir(exist_ok=True)  # only the default export/ folder is made
@@ -107,6 +131,8 @@ def export_run(target: str | os.PathLike, output: str | os.PathLike | None = Non
                 difference = max(difference, check_graph(graph, path, batch, length))
         (staging / metadata_path.name).write_text(json.dumps(metadata, indent=2) + "\n",
                                                   encoding="utf-8")
+        # The JSON last: until it is replaced, an interrupted move leaves the old JSON, which
+        # lists the files as rnnkit's, so the next export may replace them.
         for path, final in zip((*staged, staging / metadata_path.name),
                                (*files, metadata_path), strict=True):
             os.replace(path, final)
@@ -116,11 +142,13 @@ def export_run(target: str | os.PathLike, output: str | os.PathLike | None = Non
             shutil.rmtree(main.parent, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
+    for path in stale:  # an earlier export's graphs this one does not have
+        path.unlink(missing_ok=True)
     return ExportResult(run.family.name, files, metadata_path, difference, run.path)
 
 
-def _preprocessing(data: Any) -> str:
-    """How raw inputs become the main graph's ``x``, in one sentence."""
+def _preprocessing(family: str, data: Any, model: Any) -> str:
+    """How raw inputs become the graphs' inputs (and, for seq2seq, how to decode), in words."""
     if data.name == "mnist":
         from rnnkit.data.mnist import MNIST_MEAN, MNIST_STD
 
@@ -131,8 +159,25 @@ def _preprocessing(data: Any) -> str:
                   "permuted": f"x (N, 784, 1): the pixels in the order of rnnkit.data.mnist."
                               f"pixel_permutation({data.perm_seed})"}[data.view]
         return f"{scaled}; {layout}"
-    return ("as in training: token ids from info.vocabulary (0 padding, 1 unknown), or features "
-            "standardised with info.state's standardizer where it has one")
+    if family == "forecast":
+        return ("past: the target of each window scaled as (value - loc) / scale, loc and scale "
+                "of its series from info.state.series (data.scaling); then each covariate "
+                "scaled likewise (info.state.series[...].cov) and the calendar features "
+                "info.state.calendar; the forecast comes back in the data's units")
+    if family == "seq2seq":
+        return ("source: token ids of info.vocabulary (0 padding, 1 unknown); decoding: start "
+                "with token 2 (<s>), stop at 3 (</s>), never choose 0 or 2, at most "
+                f"ceil({model.max_length_ratio} x source length + {model.max_length_extra}) "
+                "tokens; target ids name info.target_vocabulary")
+    normalize = getattr(data, "normalize", None)
+    if normalize == "sequence" or (normalize == "auto" and family == "classify"):
+        return ("each sequence z-normalised on its own, per feature (mean 0, std 1 over its "
+                "valid steps), as data.normalize says (auto: sequence for classification)")
+    if family in ("lm", "tag") or getattr(data, "name", "") in ("text", "pairs", "tagged"):
+        return ("token ids of info.vocabulary (0 padding, 1 unknown), tokenised as in "
+                "training (the data section)")
+    return ("features standardised with info.state's standardizer (the training split's mean "
+            "and std per feature) where it has one, as data.normalize says")
 
 
 def _metadata(run: Any, graphs: list, files: list[Path]) -> dict[str, Any]:
@@ -149,7 +194,7 @@ def _metadata(run: Any, graphs: list, files: list[Path]) -> dict[str, Any]:
             }
             for graph, path in zip(graphs, files, strict=True)
         },
-        "preprocessing": _preprocessing(run.config.data),
+        "preprocessing": _preprocessing(run.family.name, run.config.data, run.config.model),
         "info": run.info.to_dict(),
         "data": run.config.data.to_dict(),
         "model": run.config.model.to_dict(),
