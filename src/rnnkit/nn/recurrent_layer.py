@@ -7,6 +7,10 @@ between rnnkit and torch.nn. ``forward`` runs one of two paths and records which
 * **fast**: torch's fused kernel (:mod:`rnnkit.nn.fused`), when the configuration is exactly what
   it computes;
 * **explicit**: the generic driver (:mod:`rnnkit.nn.driver`), for every cell and option.
+
+While ``torch.export`` traces the layer (``rnnkit export``), it always runs the explicit path,
+each layer and direction as one ``scan`` (:mod:`rnnkit.nn.export_scan`), so the exported
+graph keeps the length free and takes ``lengths`` as an input.
 """
 
 from __future__ import annotations
