@@ -119,8 +119,8 @@ def main() -> None:
         config = load_config(None)
         info = DataInfo("mnist", input_size=28, class_names=tuple(map(str, range(10))),
                         max_length=28)
-        model = get_family("classify").build(config, info).model.eval()
-        (graph,) = family_graphs("classify", model, info)
+        task = get_family("classify").build(config, info).eval()
+        (graph,) = family_graphs("classify", task, info)
         path = Path(tmp) / "mnist.onnx"
         write_onnx(graph, path, {})
         for batch, calls in ((1, 200), (64, 20)):
@@ -131,8 +131,8 @@ def main() -> None:
         config = load_config(ROOT / "configs" / "shakespeare_char_lstm.yaml")
         vocabulary = ("<pad>", "<unk>", *(chr(c) for c in range(32, 95)))
         info = DataInfo("corpus", vocabulary=vocabulary, stream=True, max_length=128)
-        model = get_family("lm").build(config, info).model.eval()
-        sequence, step = family_graphs("lm", model, info)
+        task = get_family("lm").build(config, info).eval()
+        sequence, step = family_graphs("lm", task, info)
         for graph, name in ((step, "step"), (sequence, "sequence")):
             write_onnx(graph, Path(tmp) / f"lm_{name}.onnx", {})
         zeros = torch.zeros(2, 1, 512)

@@ -116,12 +116,14 @@ class ClassifyGraph(nn.Module):
 
 
 class RegressGraph(nn.Module):
-    def __init__(self, model: nn.Module, mean: float, std: float) -> None:
+    """The regression task's own forward: predictions in the targets' units."""
+
+    def __init__(self, task: nn.Module) -> None:
         super().__init__()
-        self.model, self.mean, self.std = model, mean, std
+        self.task = task
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        return self.model(x, lengths).squeeze(-1) * self.std + self.mean  # (N,)
+        return self.task(x, lengths)  # (N,)
 
 
 def viterbi(crf: CRF, emissions: Tensor, mask: Tensor) -> Tensor:
@@ -232,18 +234,21 @@ class DecoderStepGraph(nn.Module):
 # -- forecasting --------------------------------------------------------------------------------
 
 class ForecastGraph(nn.Module):
-    def __init__(self, model: nn.Module) -> None:
+    """The forecast task's own forward (forecasts in the data's units) on the batch's tensors."""
+
+    def __init__(self, task: nn.Module) -> None:
         super().__init__()
-        self.model = model
+        self.task = task
 
     def forward(self, past: Tensor, lengths: Tensor, *rest: Tensor) -> Tensor:
-        if self.model.future_size:
+        model = self.task.model
+        if model.future_size:
             future, loc, scale = rest
         else:
             loc, scale = rest
-            future = past.new_zeros(past.shape[0], self.model.horizon, 0)
-        z = self.model(past, lengths, future)  # (N, H, Q) standardised
-        return z * scale[:, None, None] + loc[:, None, None]
+            future = past.new_zeros(past.shape[0], model.horizon, 0)
+        return self.task({"past": past, "length": lengths, "future": future, "loc": loc,
+                          "scale": scale})  # (N, H, Q)
 
 
 # -- the graphs of each family ------------------------------------------------------------------
@@ -260,8 +265,10 @@ LENGTHS = "(N,) int64 valid steps of each row, 1..L; padded steps never change a
 SEQ_AXES = {"x": {0: "batch", 1: "length"}, "lengths": {0: "batch"}}
 
 
-def family_graphs(family: str, model: nn.Module, info: DataInfo) -> list[Graph]:
-    """The graphs a ``family`` run of ``model`` exports (the first is the main one)."""
+def family_graphs(family: str, task: nn.Module, info: DataInfo) -> list[Graph]:
+    """The graphs a ``family`` run exports (the first is the main one); ``task`` is the
+    family's LightningModule, in evaluation mode."""
+    model = task.model
     n, length = EXAMPLE_BATCH, EXAMPLE_LENGTH
     lengths = _lengths(n, length)
     if family in ("classify", "regress"):
@@ -271,7 +278,7 @@ def family_graphs(family: str, model: nn.Module, info: DataInfo) -> list[Graph]:
             outputs = {"logits": "(N, C) class scores, C = len(class_names)",
                        "probabilities": "(N, C) softmax of the logits"}
         else:
-            module = RegressGraph(model, info.target_mean, info.target_std)
+            module = RegressGraph(task)
             outputs = {"prediction": "(N,) float32 predicted target, in the targets' units"}
         return [Graph("model", module, {"x": x, "lengths": lengths}, list(outputs), SEQ_AXES,
                       {"x": about, "lengths": LENGTHS, **outputs})]
@@ -314,7 +321,7 @@ def family_graphs(family: str, model: nn.Module, info: DataInfo) -> list[Graph]:
                  "loc": "(N,) each window's location", "scale": "(N,) each window's scale",
                  "forecast": f"(N, {model.horizon}, Q) forecasts in the data's units, one "
                              "column per quantile (Q = 1: the point forecast)"}
-        return [Graph("model", ForecastGraph(model), inputs, ["forecast"], axes,
+        return [Graph("model", ForecastGraph(task), inputs, ["forecast"], axes,
                       {k: v for k, v in about.items() if k in (*inputs, "forecast")})]
     raise ValueError(f"no export for the {family!r} family")
 

@@ -65,10 +65,11 @@ def run_direction(
         x = plan.input(x)
         params = plan.parameters(params)
     x_proj = spec.project_input(params, x)  # (L, N, G*H)
-    if exporting() and not _one_step(x_proj):
+    tracing = exporting()
+    if tracing and not _one_step(x_proj):
         return scan_direction(spec, params, x_proj, state, mask, reverse, plan)
     per_step = plan is not None and plan.per_step
-    if not per_step and not exporting():
+    if not per_step and not tracing:
         fast = spec.run_sequence(params, x_proj, state, mask, reverse)
         if fast is not None:
             return fast

@@ -106,16 +106,18 @@ def export_run(target: str | os.PathLike, output: str | os.PathLike | None = Non
     from rnnkit.export.onnx_file import check_graph, require_onnx, write_onnx
 
     require_onnx()
-    if output is not None:
-        _check_output(Path(output), default=False)
+    if output is not None:  # checked before the model is loaded
+        main = Path(output)
+        _check_output(main, default=False)
     from rnnkit.export.graphs import family_graphs
     from rnnkit.runs.evaluate import load_run
 
     target = Path(target)
     run = load_run(target, command="export")
-    main = Path(output) if output is not None else _default_output(target, run.path)
-    _check_output(main, default=output is None)
-    graphs = family_graphs(run.family.name, run.task.model.eval(), run.info)
+    if output is None:
+        main = _default_output(target, run.path)
+        _check_output(main, default=True)
+    graphs = family_graphs(run.family.name, run.task.eval(), run.info)
     files, metadata_path = export_paths(main, [g.name for g in graphs])
     stale = _check_destination(files, metadata_path, overwrite)
     metadata = _metadata(run, graphs, files)
